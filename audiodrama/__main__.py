@@ -1,0 +1,5 @@
+"""`python -m audiodrama` runs the command line."""
+
+from audiodrama.cli import main
+
+main()

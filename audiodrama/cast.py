@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -184,3 +185,16 @@ def voice_for(cast: Cast, speaker: str | None) -> Voice:
         return character.voice
     return auto_voice(character.name if character else speaker, character.gender if character else None,
                       cast.narrator)
+
+
+def pronounce(text: str, pronunciations: tuple[tuple[str, str], ...]) -> str:
+    """Replace whole words by their respellings, matching case-insensitively and keeping ALL CAPS."""
+    for word, spoken in pronunciations:
+        pattern = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])", re.IGNORECASE)
+
+        def respell(match: re.Match[str], spoken: str = spoken) -> str:
+            found = match.group(0)
+            return spoken.upper() if found.isupper() and len(found) > 1 else spoken
+
+        text = pattern.sub(respell, text)
+    return text

@@ -1,0 +1,108 @@
+"""Producing one episode: chapter (or edited script) + cast -> MP3, transcripts and script file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audiodrama import script as scripts
+from audiodrama.attribution import parse_file
+from audiodrama.cast import Cast, pronounce, voice_for
+from audiodrama.errors import InputError
+from audiodrama.export import Tags, encode_mp3, write_tags, write_transcripts
+from audiodrama.files import ensure_writable_dir, write_text_atomic
+from audiodrama.mix import Pauses, Placement, Timeline, build_timeline, render
+from audiodrama.script import Script, Segment
+from audiodrama.synthesis import ClipRequest, synthesize_all
+
+SPEAKABLE = re.compile(r"\w")
+SCRIPT_SUFFIX = ".script"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How an episode is produced."""
+
+    pauses: Pauses = field(default_factory=Pauses)
+    """Silences between lines."""
+    sample_rate: int = 22050
+    """Sample rate of the mixed episode."""
+    bitrate: str = "96k"
+    """MP3 bitrate given to the encoder."""
+    jobs: int | None = None
+    """Synthesis worker processes; None uses every core."""
+    cache_dir: Path | None = None
+    """Clip cache folder; None uses the default (`AUDIODRAMA_CACHE` or ~/.cache/audiodrama/clips)."""
+
+
+@dataclass(frozen=True)
+class Episode:
+    """What `produce` made."""
+
+    mp3: Path
+    """The episode."""
+    script_file: Path
+    """The script it was rendered from (editable, and accepted back by `produce`)."""
+    transcripts: tuple[Path, ...]
+    """SRT and WebVTT transcripts."""
+    timeline: Timeline
+    """Where every line sits in the audio."""
+    lines: int
+    """Lines voiced (narration and dialogue segments with something to say)."""
+    synthesized: int
+    """Clips made in this run (the rest came from the cache)."""
+
+
+def read_source(source: Path, cast: Cast | None) -> Script:
+    """A chapter is parsed; a script file (as `audiodrama script` writes it) is read as edited."""
+    return scripts.load_script(source) if scripts.is_script_file(source) else parse_file(source, cast)
+
+
+def episode_name(source: Path) -> str:
+    """`chapter-000.txt` and `chapter-000.script.yaml` both give `chapter-000`."""
+    name = source.stem
+    return name[: -len(SCRIPT_SUFFIX)] if name.endswith(SCRIPT_SUFFIX) else name
+
+
+def voiced_segments(script: Script) -> list[Segment]:
+    """The segments that make sound: something to say, in reading order."""
+    return [s for s in script.spoken() if SPEAKABLE.search(s.text)]
+
+
+def produce(
+    source: Path,
+    cast: Cast,
+    out_dir: Path,
+    settings: Settings | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Episode:
+    """Produce `out_dir/<name>.mp3` (with `.srt`, `.vtt` and `.script.jsonl` beside it) from a chapter."""
+    settings = settings or Settings()
+    script = read_source(source, cast)
+    segments = voiced_segments(script)
+    if not segments:
+        raise InputError("nothing to read aloud: the chapter has no words", path=source,
+                         hint="give a chapter with text")
+    ensure_writable_dir(out_dir)
+    voices = [voice_for(cast, s.speaker if s.voiced_by_speaker else None) for s in segments]
+    requests = [
+        ClipRequest(text=pronounce(s.text, cast.pronunciations), voice=v,
+                    label=f"{source.name} offset {s.start} ({s.speaker or 'narrator'})")
+        for s, v in zip(segments, voices, strict=True)
+    ]
+    clips = synthesize_all(requests, jobs=settings.jobs, cache_dir=settings.cache_dir, progress=progress)
+    placements = [
+        Placement(s, c.path, c.frames, c.sample_rate, voice_key=repr(v), volume=v.volume)
+        for s, c, v in zip(segments, clips, voices, strict=True)
+    ]
+    timeline = build_timeline(placements, settings.pauses, settings.sample_rate)
+    name = episode_name(source)
+    mp3 = out_dir / f"{name}.mp3"
+    encode_mp3(render(timeline), settings.sample_rate, mp3, settings.bitrate)
+    write_tags(mp3, Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}"))
+    transcripts = write_transcripts(timeline, mp3)
+    script_file = out_dir / f"{name}{SCRIPT_SUFFIX}.jsonl"
+    write_text_atomic(script_file, scripts.to_jsonl(script))
+    return Episode(mp3, script_file, transcripts, timeline, len(segments), sum(not c.cached for c in clips))

@@ -1,0 +1,100 @@
+"""Export: the MP3 episode with its tags, and transcripts (SRT, WebVTT) with the mix's real timings."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from mutagen.id3 import COMM, ID3, TALB, TIT2, TPE1, TRCK, TSSE
+
+from audiodrama import __version__, runtime
+from audiodrama.errors import ToolError
+from audiodrama.files import atomic_path, write_text_atomic
+from audiodrama.mix import Timeline
+
+
+@dataclass(frozen=True)
+class Tags:
+    """ID3 metadata written into the episode."""
+
+    title: str
+    """Episode title."""
+    album: str = ""
+    """Series or book title."""
+    artist: str = ""
+    """Author of the work."""
+    track: int | None = None
+    """Episode number within the series."""
+    comment: str = ""
+    """Free text, e.g. the source."""
+
+
+def encode_mp3(blocks: Iterable[np.ndarray], sample_rate: int, target: Path, bitrate: str = "96k") -> None:
+    """Stream int16 mono blocks into ffmpeg's MP3 encoder; `target` appears only when complete."""
+    command = [runtime.ffmpeg().executable, "-nostdin", "-v", "error", "-y", "-f", "s16le",
+               "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0", "-codec:a", "libmp3lame",
+               "-b:a", bitrate, "-f", "mp3"]
+    with atomic_path(target) as temporary:
+        with subprocess.Popen([*command, str(temporary)], stdin=subprocess.PIPE,
+                              stderr=subprocess.PIPE) as encoder:
+            assert encoder.stdin is not None
+            try:
+                for block in blocks:
+                    encoder.stdin.write(block.astype("<i2", copy=False).tobytes())
+            except BrokenPipeError:
+                pass  # ffmpeg died; its message is read below
+            finally:
+                encoder.stdin.close()
+            errors = encoder.stderr.read().decode(errors="replace").strip() if encoder.stderr else ""
+        if encoder.returncode != 0:
+            raise ToolError(f"ffmpeg failed to encode {target.name}: {errors.splitlines()[-1] if errors else ''}",
+                            hint="run `audiodrama doctor`")
+
+
+def write_tags(mp3: Path, tags: Tags) -> None:
+    """Write ID3v2 tags into an MP3 file."""
+    id3 = ID3()
+    id3.add(TIT2(encoding=3, text=tags.title))
+    if tags.album:
+        id3.add(TALB(encoding=3, text=tags.album))
+    if tags.artist:
+        id3.add(TPE1(encoding=3, text=tags.artist))
+    if tags.track is not None:
+        id3.add(TRCK(encoding=3, text=str(tags.track)))
+    if tags.comment:
+        id3.add(COMM(encoding=3, lang="eng", desc="", text=tags.comment))
+    id3.add(TSSE(encoding=3, text=f"audiodrama {__version__}"))
+    id3.save(mp3)
+
+
+def _timestamp(seconds: float, separator: str) -> str:
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def transcript(timeline: Timeline, vtt: bool) -> str:
+    """The timeline as SRT (`vtt=False`) or WebVTT, one cue per line with the speaker's name."""
+    separator = "." if vtt else ","
+    parts = ["WEBVTT\n"] if vtt else []
+    for number, cue in enumerate(timeline.cues, 1):
+        start = _timestamp(cue.start / timeline.sample_rate, separator)
+        end = _timestamp(cue.end / timeline.sample_rate, separator)
+        speaker = cue.segment.speaker if cue.segment.voiced_by_speaker and cue.segment.speaker else "Narrator"
+        text = f"<v {speaker}>{cue.segment.text}" if vtt else f"{speaker}: {cue.segment.text}"
+        header = "" if vtt else f"{number}\n"
+        parts.append(f"{header}{start} --> {end}\n{text}\n")
+    return "\n".join(parts)
+
+
+def write_transcripts(timeline: Timeline, mp3: Path) -> tuple[Path, Path]:
+    """Write `<episode>.srt` and `<episode>.vtt` beside the MP3."""
+    srt, vtt = mp3.with_suffix(".srt"), mp3.with_suffix(".vtt")
+    write_text_atomic(srt, transcript(timeline, vtt=False))
+    write_text_atomic(vtt, transcript(timeline, vtt=True))
+    return srt, vtt

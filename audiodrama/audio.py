@@ -11,8 +11,9 @@ import numpy as np
 from audiodrama import runtime
 from audiodrama.errors import ToolError
 
-with warnings.catch_warnings():  # pydub warns at import when ffmpeg is not on PATH; we give it ours
+with warnings.catch_warnings():  # pydub warns at import when ffmpeg is not on PATH (we give it ours)
     warnings.simplefilter("ignore", RuntimeWarning)
+    warnings.simplefilter("ignore", DeprecationWarning)  # audioop, on Python 3.11-3.12
     from pydub import AudioSegment
 
 

@@ -38,7 +38,8 @@ def test_main_characters_of_sample_cast_have_distinct_voices() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("characters:\n  Naruto:\n    pich: 40\n", "3:5: unknown key 'pich' in character 'Naruto' (did you mean 'pitch'?)"),
+        ("characters:\n  Naruto:\n    pich: 40\n",
+         "3:5: unknown key 'pich' in character 'Naruto' (did you mean 'pitch'?)"),
         ("characters:\n  Naruto:\n    voice: en-us+f9\n", "3:12: voice 'en-us+f9' is not installed; close matches:"),
         ("characters:\n  Naruto: {rate: fast}\n", "2:18: rate of character 'Naruto' must be a whole number"),
         ("characters:\n  Naruto: {pitch: 140}\n", "2:19: pitch of character 'Naruto' must be from 0 to 100"),

@@ -6,6 +6,7 @@ segment, in reading order, the segments tiling the chapter.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 NARRATION = "narration"
@@ -65,3 +66,17 @@ class Script:
     def spoken(self) -> tuple[Segment, ...]:
         """The segments that make sound (scene breaks and empty text are silent)."""
         return tuple(s for s in self.segments if s.kind != SCENE_BREAK and s.text.strip())
+
+
+JSONL_KEYS = ("kind", "speaker", "start", "end", "text", "confidence", "reason", "paragraph", "scene")
+"""Keys of one JSONL object, in print order (the first seven are the fixed contract)."""
+
+
+def segment_dict(segment: Segment) -> dict:
+    """The segment as a plain dict with the JSONL keys."""
+    return {k: getattr(segment, k) for k in JSONL_KEYS}
+
+
+def to_jsonl(script: Script) -> str:
+    """One JSON object per segment, one per line, in reading order."""
+    return "".join(json.dumps(segment_dict(s), ensure_ascii=False) + "\n" for s in script.segments)

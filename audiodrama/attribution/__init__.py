@@ -1,0 +1,82 @@
+"""Attribution: cut a chapter into narration and quotations and name the speaker of each quotation.
+
+`parse_file(path, cast)` is the entry the CLI calls; `attribute(chapter, cast)` does the work on an
+already-read chapter; `discover_characters(chapter)` lists the characters a chapter names, for
+chapters given without a cast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from audiodrama.attribution.characters import Roster
+from audiodrama.attribution.discovery import DiscoveredCharacter, discover_characters
+from audiodrama.attribution.quotes import Quote, find_quotes
+from audiodrama.attribution.speakers import decide_speakers
+from audiodrama.cast import Cast
+from audiodrama.script import HEADING, NARRATION, SCENE_BREAK, Script, Segment
+from audiodrama.text import BLANK, TEXT, Chapter, read_chapter
+from audiodrama.text import SCENE_BREAK as SCENE_BREAK_PARAGRAPH
+
+__all__ = ["DiscoveredCharacter", "attribute", "discover_characters", "parse_file"]
+
+
+def parse_file(path: str | Path, cast: Cast | None = None) -> Script:
+    """Read the chapter at `path` and attribute every quotation (InputError if it cannot be read)."""
+    return attribute(read_chapter(path), cast)
+
+
+def attribute(chapter: Chapter, cast: Cast | None = None) -> Script:
+    """The chapter as a script: segments tiling it, each quotation with a speaker, confidence, reason."""
+    roster = Roster.from_cast(cast) if cast is not None else Roster(discover_characters(chapter))
+    quotes = find_quotes(chapter)
+    decisions = decide_speakers(chapter, quotes, roster)
+    segments = list(_segments(chapter, quotes, decisions))
+    speakers = tuple(dict.fromkeys(s.speaker for s in segments if s.speaker and s.voiced_by_speaker))
+    return Script(tuple(segments), chapter.source, chapter.title, speakers)
+
+
+def _segments(chapter: Chapter, quotes: list[Quote], decisions):
+    """Narration, quotations, headings and breaks in reading order, tiling the chapter."""
+    text = chapter.text
+    q = 0
+    for index, para in enumerate(chapter.paragraphs):
+        if para.kind != TEXT:
+            kind = SCENE_BREAK if para.kind == SCENE_BREAK_PARAGRAPH else HEADING
+            spoken = "" if kind == SCENE_BREAK else _fold(text[para.start : para.end])
+            yield Segment(kind, None, para.start, para.end, spoken, 1.0, "", index, para.scene)
+            continue
+        pos = para.start
+        while q < len(quotes) and quotes[q].paragraph == index:
+            quote = quotes[q]
+            decision = decisions[q]
+            yield from _narration(text, pos, quote.start, index, para.scene)
+            yield Segment(
+                decision.kind,
+                decision.speaker,
+                quote.start,
+                quote.end,
+                _fold(text[quote.inner_start : quote.inner_end]),
+                round(decision.confidence, 3),
+                decision.reason,
+                index,
+                para.scene,
+            )
+            pos = quote.end
+            q += 1
+        yield from _narration(text, pos, para.end, index, para.scene)
+
+
+def _narration(text: str, start: int, end: int, paragraph: int, scene: int):
+    """The narration between two quotes, trimmed of blanks; nothing when it is blank."""
+    while start < end and text[start] in BLANK:
+        start += 1
+    while end > start and text[end - 1] in BLANK:
+        end -= 1
+    if start < end:
+        yield Segment(NARRATION, None, start, end, _fold(text[start:end]), 1.0, "", paragraph, scene)
+
+
+def _fold(s: str) -> str:
+    """Whitespace folded to single spaces."""
+    return " ".join(s.split())

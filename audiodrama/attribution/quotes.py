@@ -1,0 +1,124 @@
+"""Finding the quotations of a chapter: double or single marks, unclosed and multi-paragraph quotes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from audiodrama.text import TEXT, Chapter
+
+_DOUBLE = re.compile(r"[\"“”«»]")
+_SINGLE = re.compile(r"['‘’]")
+_OPEN_SINGLE = re.compile(r"(?:^|(?<=[\s(\[—–-]))['‘](?=[^\W\d_]|\.\.\.|—)", re.MULTILINE)
+_OPENERS = "“‘«"
+_CLOSERS = "”’»"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One quotation: its marks, its content and where it sits."""
+
+    start: int
+    """Offset of the opening mark."""
+    end: int
+    """Offset just past the closing mark, or the paragraph's end when the quote is unclosed."""
+    inner_start: int
+    """Offset of the first character inside the marks."""
+    inner_end: int
+    """Offset just past the last character inside the marks."""
+    paragraph: int
+    """Index (into `Chapter.paragraphs`) of the paragraph holding it."""
+    closed: bool = True
+    """False when the paragraph ends before a closing mark."""
+    continues: bool = False
+    """True when it carries on an unclosed quote of the previous paragraph (a multi-paragraph speech)."""
+
+
+def quote_style(text: str) -> str:
+    """`double` unless single marks clearly dominate the dialogue (British style): then `single`."""
+    doubles = len(_DOUBLE.findall(text))
+    singles = len(_OPEN_SINGLE.findall(text))
+    return "single" if singles > 3 * doubles + 2 else "double"
+
+
+def find_quotes(chapter: Chapter) -> list[Quote]:
+    """Every quotation in reading order; quotes never cross a paragraph boundary."""
+    text = chapter.text
+    single = quote_style(text) == "single"
+    quotes: list[Quote] = []
+    previous_unclosed = -2
+    for index, para in enumerate(chapter.paragraphs):
+        if para.kind != TEXT:
+            continue
+        found = _scan(text, para.start, para.end, index, single)
+        if found and previous_unclosed == index - 1 and found[0].start == para.start:
+            first = found[0]
+            found[0] = Quote(first.start, first.end, first.inner_start, first.inner_end, index, first.closed, True)
+        previous_unclosed = index if found and not found[-1].closed else -2
+        quotes.extend(found)
+    return quotes
+
+
+def _is_mark(text: str, i: int, start: int, end: int, single: bool) -> str:
+    """`open`, `close`, `either` or '' for the character at `i` as a quote mark."""
+    c = text[i]
+    before = text[i - 1] if i > start else " "
+    after = text[i + 1] if i + 1 < end else " "
+    if not single:
+        if c in "“«":
+            return "open"
+        if c in "”»":
+            return "close"
+        if c == '"':
+            return "either"
+        return ""
+    if c not in "'‘’":
+        return ""
+    if before.isalnum() and after.isalnum():
+        return ""  # an apostrophe inside a word: don't, o'clock
+    opens_word = before.isspace() or before in "([—–-"
+    if c == "‘" or (c == "'" and opens_word and (after.isalpha() or after in ".—")):
+        return "open"
+    if not after.isalnum():
+        return "close"
+    return ""
+
+
+def _scan(text: str, start: int, end: int, paragraph: int, single: bool) -> list[Quote]:
+    """The quotes of one paragraph, recovering from unclosed and stray marks."""
+    pattern = _SINGLE if single else _DOUBLE
+    quotes: list[Quote] = []
+    opened = -1
+    for m in pattern.finditer(text, start, end):
+        i = m.start()
+        role = _is_mark(text, i, start, end, single)
+        if not role:
+            continue
+        if opened < 0:
+            after = text[i + 1] if i + 1 < end else " "
+            if role == "close" or (role == "either" and after.isspace()):
+                continue  # a stray closing mark: not a quotation
+            opened = i
+        elif role == "open":
+            if single:
+                continue  # a nested or unbalanced opener inside a quote: keep going
+            quotes.append(_quote(text, opened, i, paragraph, closed=False))
+            opened = i
+        else:
+            quotes.append(_quote(text, opened, i + 1, paragraph, closed=True))
+            opened = -1
+    if opened >= 0:
+        quotes.append(_quote(text, opened, end, paragraph, closed=False))
+    return quotes
+
+
+def _quote(text: str, start: int, end: int, paragraph: int, closed: bool) -> Quote:
+    """A Quote from its outer offsets, trimming blanks inside the marks."""
+    inner_start, inner_end = start + 1, end - 1 if closed else end
+    while inner_start < inner_end and text[inner_start].isspace():
+        inner_start += 1
+    while inner_end > inner_start and text[inner_end - 1].isspace():
+        inner_end -= 1
+    if not closed:
+        end = inner_end
+    return Quote(start, end, inner_start, inner_end, paragraph, closed)

@@ -1,0 +1,215 @@
+"""Naming the speaker of each quotation: tags, pronouns, action beats, vocatives and turn-taking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from audiodrama.attribution.characters import Mention, Roster
+from audiodrama.attribution.quotes import Quote
+from audiodrama.attribution.tags import PREPOSITIONS, PRONOUNS, Tag, tag_after, tag_before
+from audiodrama.script import DIALOGUE, THOUGHT
+from audiodrama.text import Chapter
+
+_RECENT = 40
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Who speaks one quotation, and why."""
+
+    speaker: str | None
+    """Canonical name, or None when nobody can be inferred."""
+    confidence: float
+    """How sure, in [0, 1]."""
+    reason: str
+    """A few words for a reviewer: "tag: said Naruto", "turn-taking"."""
+    kind: str = DIALOGUE
+    """`dialogue` or `thought`."""
+
+
+@dataclass
+class _Turn:
+    """A paragraph with quotes, once decided."""
+
+    paragraph: int
+    speaker: str | None
+    addressed: tuple[str, ...]
+
+
+class _Speakers:
+    """Walks the chapter in reading order keeping the context a reader keeps."""
+
+    def __init__(self, chapter: Chapter, roster: Roster) -> None:
+        self.chapter = chapter
+        self.text = chapter.text
+        self.roster = roster
+        self.recent: list[tuple[int, str]] = []
+        self.turns: list[_Turn] = []
+        self.narrator = _first_person_narrator(chapter, roster)
+
+    # -- subjects -------------------------------------------------------------------------------
+
+    def subject_at(self, pos: int, limit: int) -> tuple[int, int] | None:
+        """The span of a name, alias or subject pronoun starting at `pos`."""
+        m = self.roster.match(self.text, pos, limit)
+        if m:
+            return m
+        end = pos
+        while end < limit and self.text[end].isalpha():
+            end += 1
+        if self.text[pos:end].lower() in PRONOUNS:
+            return pos, end
+        return None
+
+    def resolve(self, tag: Tag) -> tuple[str | None, str]:
+        """The character a tag's subject refers to, and how it was found."""
+        word = tag.subject.lower()
+        if word in PRONOUNS:
+            gender = PRONOUNS[word]
+            if gender == "self":
+                return self.narrator, "first-person narrator"
+            return self.by_gender(gender, tag.start), f"pronoun '{tag.subject}'"
+        names = self.roster.lookup(tag.subject)
+        return self.most_recent(names), "name"
+
+    def most_recent(self, names: tuple[str, ...]) -> str | None:
+        """Of several candidates sharing an alias, the one mentioned last."""
+        if len(names) <= 1:
+            return names[0] if names else None
+        for _, name in reversed(self.recent[-_RECENT:]):
+            if name in names:
+                return name
+        return names[0]
+
+    def by_gender(self, gender: str, before: int) -> str | None:
+        """The most recently mentioned character of `gender` (mentions before offset `before`)."""
+        fallback = None
+        for pos, name in reversed(self.recent[-_RECENT:]):
+            if pos >= before or name == self.narrator:
+                continue
+            g = self.roster.gender(name)
+            if g == gender:
+                return name
+            if g is None and fallback is None:
+                fallback = name
+        return fallback
+
+    def remember(self, mentions: list[Mention]) -> None:
+        for m in mentions:
+            self.recent.append((m.start, self.most_recent(m.names)))
+
+    # -- paragraphs -----------------------------------------------------------------------------
+
+    def paragraph(self, index: int, quotes: list[Quote], previous: Decision | None) -> list[Decision]:
+        """Decisions for the quotes of one paragraph."""
+        para = self.chapter.paragraphs[index]
+        gaps = _gaps(para.start, para.end, quotes)
+        narration = [m for a, b in gaps for m in self.roster.mentions(self.text, a, b)]
+        inside = [m for q in quotes for m in self.roster.mentions(self.text, q.inner_start, q.inner_end)]
+        tags: list[Tag | None] = []
+        for k, q in enumerate(quotes):
+            after_end = quotes[k + 1].start if k + 1 < len(quotes) else para.end
+            tag = tag_after(self.text, q.end, after_end, self.subject_at) if q.closed else None
+            if tag is None:
+                tag = tag_before(self.text, gaps[k][0], q.start, self.subject_at)
+            tags.append(tag)
+        # pronouns look back over what was said before the tag, this paragraph's narration included
+        early = [m for m in narration if m.start < next((t.start for t in tags if t), para.end)]
+        self.remember(early)
+        resolved = [self.resolve(t) if t else (None, "") for t in tags]
+        self.recent = self.recent[: len(self.recent) - len(early)]
+        default = self.default_speaker(index, quotes, narration, previous)
+        decisions = []
+        for tag, (name, how) in zip(tags, resolved, strict=True):
+            if tag and name:
+                kind = THOUGHT if tag.thought else DIALOGUE
+                confidence = 0.95 if how == "name" else 0.8
+                decisions.append(Decision(name, confidence, f"tag: {tag.verb} {tag.subject}", kind))
+            else:
+                decisions.append(None)
+        own = next((d for d in decisions if d), None)
+        fill = default
+        if own:
+            fill = Decision(own.speaker, own.confidence - 0.1, f"same paragraph as {own.reason}", own.kind)
+        decisions = [d or fill for d in decisions]
+        self.remember(narration)
+        speaker = decisions[0].speaker
+        if speaker:
+            self.recent.append((quotes[0].start, speaker))
+        addressed = tuple(dict.fromkeys(self.most_recent(m.names) for m in inside))
+        self.turns.append(_Turn(index, speaker, addressed))
+        return decisions
+
+    def default_speaker(self, index: int, quotes: list[Quote], narration: list[Mention], previous) -> Decision:
+        """The speaker of a paragraph without a usable tag."""
+        if quotes[0].continues and previous is not None and previous.speaker:
+            return Decision(previous.speaker, previous.confidence, "speech continues from the last paragraph")
+        for m in narration:
+            if not _after_preposition(self.text, m.start):
+                return Decision(self.most_recent(m.names), 0.65, "action beat in the paragraph")
+        last = self.turns[-1] if self.turns and self._in_conversation(index) else None
+        if last is not None:
+            for name in last.addressed:
+                if name and name != last.speaker:
+                    return Decision(name, 0.55, "addressed in the previous line")
+            for turn in reversed(self.turns[:-1]):
+                if turn.speaker and turn.speaker != last.speaker:
+                    return Decision(turn.speaker, 0.5, "turn-taking")
+        for _, name in reversed(self.recent[-_RECENT:]):
+            if last is None or name != last.speaker:
+                return Decision(name, 0.3, "last character mentioned")
+        return Decision(None, 0.0, "no speaker found")
+
+    def _in_conversation(self, index: int) -> bool:
+        """True when the previous quote paragraph is close enough to take turns with."""
+        last = self.turns[-1].paragraph
+        paragraphs = self.chapter.paragraphs
+        if paragraphs[last].scene != paragraphs[index].scene:
+            return False
+        return index - last <= 2
+
+    def run(self, quotes: list[Quote]) -> list[Decision]:
+        decisions: list[Decision] = []
+        previous_index = 0
+        k = 0
+        while k < len(quotes):
+            index = quotes[k].paragraph
+            end = k
+            while end < len(quotes) and quotes[end].paragraph == index:
+                end += 1
+            group = quotes[k:end]
+            if index > previous_index + 1:
+                para_start = self.chapter.paragraphs[previous_index + 1].start
+                para_end = self.chapter.paragraphs[index - 1].end
+                self.remember(self.roster.mentions(self.text, para_start, para_end))
+            decisions.extend(self.paragraph(index, group, decisions[-1] if decisions else None))
+            previous_index = index
+            k += len(group)
+        return decisions
+
+
+def _gaps(start: int, end: int, quotes: list[Quote]) -> list[tuple[int, int]]:
+    """The narration stretches of a paragraph: before each quote, and after the last."""
+    gaps = []
+    pos = start
+    for q in quotes:
+        gaps.append((pos, q.start))
+        pos = q.end
+    gaps.append((pos, end))
+    return gaps
+
+
+def _after_preposition(text: str, pos: int) -> bool:
+    """True when the word before `pos` is a preposition (the name is an object, not a subject)."""
+    before = text[max(0, pos - 12) : pos].split()
+    return bool(before) and before[-1].lower() in PREPOSITIONS
+
+
+def _first_person_narrator(chapter: Chapter, roster: Roster) -> str | None:
+    """The narrator of a first-person chapter: named by others in speech, rarely in narration."""
+    return None
+
+
+def decide_speakers(chapter: Chapter, quotes: list[Quote], roster: Roster) -> list[Decision]:
+    """One decision per quote, in order."""
+    return _Speakers(chapter, roster).run(quotes)

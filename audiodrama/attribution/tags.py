@@ -1,0 +1,132 @@
+"""Speech tags: "said Naruto", "Naruto said", "he replied weakly", "Mrs. Bennet said to her husband:"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from audiodrama.text import word_set
+
+SPEECH_VERBS = word_set(
+    """
+    said says say saying replied replies reply answered answers asked asks cried cries returned
+    rejoined inquired enquired exclaimed added continued observed remarked whispered whispers
+    muttered murmured repeated interposed retorted demanded explained began begun pursued sighed
+    growled interrupted gasped admitted shouted shouts yelled yells called screamed laughed snapped
+    sneered stammered suggested urged resumed responded agreed protested insisted declared groaned
+    moaned sobbed hissed roared bellowed shrieked faltered ventured persisted concluded commented
+    warned ordered pleaded begged announced whimpered panted breathed drawled chuckled giggled
+    echoed corrected objected assented replied returned mumbled grumbled grunted snarled barked
+    called greeted joked teased scoffed shot spat offered agreed confessed exploded blurted wailed
+    howled thundered boomed squeaked squealed chirped cooed purred soothed reasoned argued countered
+    stated noted told asserted conceded acknowledged complained lamented cautioned promised prompted
+    mocked taunted whined croaked rasped wheezed sputtered stuttered
+    """
+)
+THOUGHT_VERBS = word_set(
+    """
+    thought thinks think wondered wonders mused reflected pondered
+    """
+)
+"""Verbs that make the quote a thought rather than speech."""
+
+PRONOUNS = {"he": "male", "she": "female", "him": "male", "her": "female", "i": "self", "we": "self"}
+"""Subject pronouns and the gender they point at (`self` for the first-person narrator)."""
+
+_WORD = re.compile(r"[^\W\d_][\w'’.-]*|\S", re.UNICODE)
+PREPOSITIONS = word_set(
+    """
+    to at with of for on upon from towards toward by about into in over
+    """
+)
+
+
+def word_set(words: str) -> frozenset[str]:
+    """The blank-separated words of `words` as a set."""
+    return frozenset(words.split())
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A speech tag next to a quote."""
+
+    start: int
+    """Offset of the tag's subject (the speaker's name or pronoun)."""
+    end: int
+    """Offset just past the subject."""
+    subject: str
+    """The subject as written: a name, an epithet or a pronoun."""
+    verb: str
+    """The speech verb, lower case."""
+    after: bool
+    """True for a tag after its quote ("..., said he"), False for one before it ("He said: ...")."""
+
+    @property
+    def thought(self) -> bool:
+        """True when the verb reports a thought."""
+        return self.verb in THOUGHT_VERBS
+
+
+def _is_verb(word: str) -> bool:
+    w = word.lower()
+    return w in SPEECH_VERBS or w in THOUGHT_VERBS
+
+
+def words(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """(start, end, word) for each word or punctuation mark of text[start:end]."""
+    return [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text, start, end)]
+
+
+def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
+    """A tag right after a quote: "said Naruto", "Naruto said", "he replied softly".
+
+    `subject_at(pos, limit)` returns the (start, end) of a name or pronoun beginning at `pos`, or None.
+    """
+    toks = words(text, start, min(end, start + 160))
+    i = 0
+    while i < len(toks) and toks[i][2] in ",—–-;":
+        i += 1
+    if i >= len(toks):
+        return None
+    w0 = toks[i]
+    if (_is_verb(w0[2]) and w0[2][0].islower()) or w0[2].lower() in ("was", "came", "went"):
+        j = i + 1
+        if w0[2].lower() == "went" and j < len(toks) and toks[j][2] == "on":
+            j += 1
+        while j < len(toks) and toks[j][2].lower().endswith("ly") and toks[j][2][0].islower():
+            j += 1
+        if j < len(toks):
+            span = subject_at(toks[j][0], end)
+            if span:
+                return Tag(span[0], span[1], text[span[0] : span[1]], w0[2].lower(), True)
+        return None
+    span = subject_at(w0[0], end)
+    if not span:
+        return None
+    j = i
+    while j < len(toks) and toks[j][0] < span[1]:
+        j += 1
+    while j < len(toks) and toks[j][2].lower().endswith("ly") and toks[j][2][0].islower():
+        j += 1
+    if j < len(toks) and _is_verb(toks[j][2]):
+        return Tag(span[0], span[1], text[span[0] : span[1]], toks[j][2].lower(), True)
+    return None
+
+
+def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
+    """A tag introducing the quote that follows: "Naruto said:", "Then he turned and asked,"."""
+    tail = text[start:end].rstrip()
+    if not tail or (tail[-1] not in ",:—-" and not _is_verb(tail.split()[-1])):
+        return None
+    clause_start = start + max(tail.rfind(c) for c in '.!?;"') + 1
+    toks = words(text, clause_start, end)
+    verb_index = next((k for k in range(len(toks) - 1, -1, -1) if _is_verb(toks[k][2])), None)
+    if verb_index is None:
+        return None
+    for k in range(verb_index - 1, -1, -1):
+        span = subject_at(toks[k][0], toks[verb_index][0])
+        if span and span[1] <= toks[verb_index][0]:
+            if k > 0 and toks[k - 1][2].lower() in PREPOSITIONS:
+                continue
+            return Tag(span[0], span[1], text[span[0] : span[1]], toks[verb_index][2].lower(), False)
+    return None

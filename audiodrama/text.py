@@ -1,0 +1,215 @@
+"""Reading a chapter: decoding, paragraphs, scene breaks and headings, all as offsets into the text.
+
+Offsets are Python `str` indices into the text exactly as decoded (a UTF-8 byte-order mark, if
+any, stays as character 0), so they agree with any tool that reads the file with
+`read_text(encoding="utf-8")`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from audiodrama.errors import InputError
+
+
+def word_set(words: str) -> frozenset[str]:
+    """The blank-separated words of `words` as a set."""
+    return frozenset(words.split())
+
+
+TEXT = "text"
+HEADING = "heading"
+SCENE_BREAK = "scene_break"
+
+BLANK = " \t\r\n\f\v\ufeff\u00a0\u2028\u2029"
+"""Characters that are never spoken (whitespace and the byte-order mark)."""
+
+_FALLBACK_ENCODINGS = ("cp1252", "latin-1")
+_WRAP_WIDTH = 100
+_SCENE_MARK = re.compile(r"[ \t]*(?:[*#~=_+•·-][ \t]*){3,}")
+_HEADING_START = re.compile(r"(?:chapter|part|book|prologue|epilogue|interlude|act|scene)\b", re.IGNORECASE)
+_ROMAN = re.compile(r"[IVXLCDM]+\.?|\d+\.?", re.IGNORECASE)
+_SMALL_WORDS = word_set(
+    """
+    a an and at by for from in into of on or the to with 's
+    """
+)
+_QUOTE_MARKS = frozenset('"“”‘’«»')
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph, heading or scene-break marker of the chapter."""
+
+    start: int
+    """Offset of its first non-blank character."""
+    end: int
+    """Offset just past its last non-blank character."""
+    kind: str = TEXT
+    """`text`, `heading` or `scene_break` (a marker line such as `* * *`)."""
+    scene: int = 0
+    """Index of the scene it belongs to; headings and scene breaks open a new scene."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A decoded chapter cut into paragraphs."""
+
+    text: str
+    """The whole text as decoded; every offset in the chapter points into it."""
+    paragraphs: tuple[Paragraph, ...]
+    """Paragraphs, headings and scene-break markers in reading order."""
+    scene_starts: tuple[int, ...]
+    """Offset where each scene begins (scene 0 begins at the first paragraph)."""
+    source: str = ""
+    """The path the chapter was read from, or a caller's label; empty for plain strings."""
+    encoding: str = "utf-8"
+    """The encoding the file was decoded with."""
+
+    @property
+    def headings(self) -> tuple[Paragraph, ...]:
+        """The heading paragraphs, in order."""
+        return tuple(p for p in self.paragraphs if p.kind == HEADING)
+
+    @property
+    def scene_breaks(self) -> tuple[Paragraph, ...]:
+        """The explicit scene-break markers (`***`, `* * *`, `---`), in order."""
+        return tuple(p for p in self.paragraphs if p.kind == SCENE_BREAK)
+
+    @property
+    def title(self) -> str:
+        """The first heading's text, or the file stem, or an empty string."""
+        for p in self.headings:
+            return " ".join(self.text[p.start : p.end].split()).rstrip(".")
+        return Path(self.source).stem if self.source else ""
+
+
+def decode(data: bytes, source: str = "") -> tuple[str, str]:
+    """Decode `data` as UTF-8, else cp1252, else latin-1; refuse binary data. Returns (text, encoding)."""
+    head = data[:65536]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if b"\x00" in head or (head and controls / len(head) > 0.05):
+        raise InputError(
+            "this is a binary file, not a text chapter",
+            path=source or None,
+            line=1,
+            column=1,
+            hint="give a plain-text (.txt) chapter",
+        )
+    for encoding in ("utf-8", *_FALLBACK_ENCODINGS):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+
+
+def read_chapter(path: str | Path) -> Chapter:
+    """Read and cut the chapter at `path`; InputError when it is missing, unreadable or binary."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the chapter: {exc.strerror or exc}", path=path, hint="check the path") from exc
+    text, encoding = decode(data, str(path))
+    return chapter_from_text(text, source=str(path), encoding=encoding)
+
+
+def chapter_from_text(text: str, source: str = "", encoding: str = "utf-8") -> Chapter:
+    """Cut `text` into paragraphs, headings and scenes.
+
+    Hard-wrapped text (Project Gutenberg: short lines, blank lines between paragraphs) makes one
+    paragraph per block; text with long lines (one paragraph per line) makes one per line. A run
+    of blank lines longer than the usual paragraph gap, or a marker line, breaks the scene.
+    """
+    lines = _lines(text)
+    wrapped = _is_hard_wrapped(lines)
+    blocks = _blocks(lines, wrapped)
+    gaps = [gap for _, _, gap in blocks[1:]]
+    usual = max(set(gaps), key=gaps.count) if gaps else 1
+    paragraphs: list[Paragraph] = []
+    scene_starts: list[int] = []
+    scene = 0
+    for start, end, gap in blocks:
+        kind = _kind(text, start, end)
+        if not paragraphs:
+            scene_starts.append(start)
+        elif paragraphs[-1].kind == TEXT and (kind != TEXT or gap >= max(usual + 2, 3)):
+            scene += 1
+            scene_starts.append(start)
+        paragraphs.append(Paragraph(start, end, kind, scene))
+    return Chapter(text, tuple(paragraphs), tuple(scene_starts), source, encoding)
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line's non-blank content; (-1, -1) for a blank line."""
+    lines = []
+    for m in _LINE.finditer(text):
+        line = m.group()
+        stripped = line.strip(BLANK)
+        if not stripped:
+            lines.append((-1, -1))
+            continue
+        start = m.start() + line.index(stripped[0])
+        lines.append((start, start + len(stripped)))
+    return lines
+
+
+def _is_hard_wrapped(lines: list[tuple[int, int]]) -> bool:
+    """True when almost no line is longer than a typeset line (Gutenberg-style wrapping)."""
+    lengths = [end - start for start, end in lines if start >= 0]
+    if not lengths:
+        return True
+    long_lines = sum(1 for n in lengths if n > _WRAP_WIDTH)
+    return long_lines <= 0.02 * len(lengths)
+
+
+def _blocks(lines: list[tuple[int, int]], wrapped: bool) -> list[tuple[int, int, int]]:
+    """(start, end, newlines before it) of every paragraph candidate."""
+    blocks: list[tuple[int, int, int]] = []
+    gap = 0
+    current: list[int] | None = None
+    for start, end in lines:
+        if start < 0:
+            gap += 1
+            current = None
+            continue
+        if current is not None and wrapped:
+            current[1] = end
+            blocks[-1] = (current[0], end, blocks[-1][2])
+        else:
+            current = [start, end]
+            blocks.append((start, end, gap + 1))
+        gap = 0
+    return blocks
+
+
+def _kind(text: str, start: int, end: int) -> str:
+    """Classify one paragraph as text, heading or scene-break marker."""
+    body = text[start:end]
+    if _SCENE_MARK.fullmatch(body):
+        return SCENE_BREAK
+    if end - start > 80 or "\n\n" in body or any(c in _QUOTE_MARKS for c in body):
+        return TEXT
+    words = body.split()
+    if not words or len(words) > 10:
+        return TEXT
+    first = words[0]
+    if _HEADING_START.match(first) and (len(words) == 1 or _ROMAN.fullmatch(words[1]) or words[1][:1].isupper()):
+        return HEADING
+    if len(words) == 1 and _ROMAN.fullmatch(first):
+        return HEADING
+    letters = [c for c in body if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters) and body[-1] not in "!?,;:":
+        return HEADING
+    if body[-1] in "!?,;:\"'" or (body[-1] == "." and len(words) < 2):
+        return TEXT
+    if not first[:1].isupper() or len(words) > 6:
+        return TEXT
+    for word in words[1:]:
+        bare = word.strip(".,'’")
+        if bare and not bare[0].isupper() and bare.lower() not in _SMALL_WORDS and not bare[0].isdigit():
+            return TEXT
+    return HEADING

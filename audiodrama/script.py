@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from audiodrama.errors import InputError
 
 NARRATION = "narration"
 DIALOGUE = "dialogue"
@@ -80,3 +85,157 @@ def segment_dict(segment: Segment) -> dict:
 def to_jsonl(script: Script) -> str:
     """One JSON object per segment, one per line, in reading order."""
     return "".join(json.dumps(segment_dict(s), ensure_ascii=False) + "\n" for s in script.segments)
+
+
+YAML_HEADER = (
+    "# audiodrama script: fix a `speaker` (or `kind`) and render this file with `audiodrama produce`.\n"
+    "# Keep `start`/`end` as they are: they point into the chapter the script was made from.\n"
+)
+
+
+def to_yaml(script: Script) -> str:
+    """The human-editable form: a commented YAML document with one mapping per segment."""
+    head = {"title": script.title, "source": script.source, "speakers": list(script.speakers)}
+    body = {"segments": [segment_dict(s) for s in script.segments]}
+    dump = {"sort_keys": False, "allow_unicode": True, "width": 100}
+    return YAML_HEADER + yaml.safe_dump(head, **dump) + yaml.safe_dump(body, **dump)
+
+
+def to_text(script: Script) -> str:
+    """A screenplay-like view for review: one block per segment, speaker in capitals, weak lines marked."""
+    out = [f"# {script.title}\n"] if script.title else []
+    scene = 0
+    for s in script.segments:
+        if s.scene != scene:
+            out.append(f"\n--- scene {s.scene + 1} ---\n")
+            scene = s.scene
+        if s.kind == SCENE_BREAK:
+            continue
+        if s.kind == HEADING:
+            out.append(f"\n== {s.text} ==\n")
+        elif s.kind in VOICED_BY_SPEAKER:
+            who = (s.speaker or "UNKNOWN").upper() + (" (thinking)" if s.kind == THOUGHT else "")
+            flag = f"   [{s.confidence:.2f} {s.reason}]" if s.confidence < 0.7 else ""
+            out.append(f"{who}: {s.text}{flag}\n")
+        else:
+            out.append(f"    {s.text}\n")
+    return "".join(out)
+
+
+def is_script_file(path: str | Path) -> bool:
+    """True for a file `audiodrama script` wrote (JSONL or YAML), rather than a chapter or a cast."""
+    path = Path(path)
+    if path.suffix.lower() not in (".jsonl", ".yaml", ".yml", ".json") or not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix.lower() in (".jsonl", ".json"):
+        return text.lstrip().startswith("{") and '"kind"' in text[:4096]
+    return text.startswith("segments:") or "\nsegments:" in text
+
+
+def load_script(path: str | Path) -> Script:
+    """Read a (possibly hand-edited) YAML or JSONL script back, checking every segment."""
+    path = Path(path)
+    text = _read(path)
+    if path.suffix.lower() in (".jsonl", ".json"):
+        items = list(_jsonl_items(text, path))
+        title, source = "", ""
+    else:
+        items, title, source = _yaml_items(text, path)
+    segments = tuple(_segment(item, path, line, column) for item, line, column in items)
+    for k in range(1, len(segments)):
+        if segments[k].start < segments[k - 1].start:
+            raise InputError(
+                f"segment starts at {segments[k].start}, before the one above it ({segments[k - 1].start})",
+                path=path,
+                line=items[k][1],
+                column=items[k][2],
+                hint="keep segments in reading order",
+            )
+    speakers = tuple(dict.fromkeys(s.speaker for s in segments if s.speaker and s.voiced_by_speaker))
+    return Script(segments, source, title or path.stem.removesuffix(".script"), speakers)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the script: {exc.strerror or exc}", path=path) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError("the script is not UTF-8 text", path=path, hint="save it as UTF-8") from exc
+
+
+def _jsonl_items(text: str, path: Path):
+    """(object, line, column) for each non-blank line of a JSONL script."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not a JSON object: {exc.msg}",
+                path=path,
+                line=number,
+                column=exc.colno,
+                hint="one JSON object per line",
+            ) from exc
+        yield item, number, 1
+
+
+def _yaml_items(text: str, path: Path) -> tuple[list, str, str]:
+    """(mapping, line, column) for each segment of a YAML script, with its title and source."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+            path=path,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            hint="check indentation and quoting",
+        ) from exc
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+        raise InputError("a script needs a `segments:` list", path=path, line=1, column=1)
+    nodes = next(v for k, v in root.value if k.value == "segments").value
+    items = [
+        (item, node.start_mark.line + 1, node.start_mark.column + 1)
+        for item, node in zip(data["segments"], nodes, strict=True)
+    ]
+    return items, str(data.get("title") or ""), str(data.get("source") or "")
+
+
+def _segment(item, path: Path, line: int, column: int) -> Segment:
+    """One validated Segment from a loaded mapping."""
+
+    def fail(message: str, hint: str) -> InputError:
+        return InputError(message, path=path, line=line, column=column, hint=hint)
+
+    if not isinstance(item, dict):
+        raise fail("a segment must be a mapping", "write `kind:`, `speaker:`, `start:`, `end:`, `text:`")
+    missing = [k for k in ("kind", "start", "end", "text") if k not in item]
+    if missing:
+        raise fail(f"segment without {', '.join(missing)}", "every segment needs kind, start, end and text")
+    kind, speaker, start, end = item["kind"], item.get("speaker"), item["start"], item["end"]
+    if kind not in KINDS:
+        raise fail(f"unknown kind {kind!r}", "use one of " + ", ".join(KINDS))
+    if speaker is not None and not isinstance(speaker, str):
+        raise fail(f"speaker must be a name, not {speaker!r}", "write the character's name, or null")
+    if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end):
+        raise fail(f"bad offsets start={start!r} end={end!r}", "offsets are whole numbers with start <= end")
+    confidence = item.get("confidence", 1.0)
+    if not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
+        raise fail(f"confidence {confidence!r} is not in [0, 1]", "use a number from 0 to 1")
+    return Segment(
+        kind,
+        speaker or None,
+        start,
+        end,
+        str(item["text"] or ""),
+        float(confidence),
+        str(item.get("reason") or ""),
+        int(item.get("paragraph") or 0),
+        int(item.get("scene") or 0),
+    )

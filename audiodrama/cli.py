@@ -91,8 +91,7 @@ def script(
     from audiodrama.attribution import parse_file
 
     parsed = parse_file(chapter, _cast(cast))
-    writers = {"jsonl": scripts.to_jsonl, "yaml": scripts.to_yaml, "text": scripts.to_text}
-    text = writers[format.value](parsed)
+    text = getattr(scripts, f"to_{format.value}")(parsed)
     if output:
         write_text_atomic(output, text)
     else:

@@ -52,6 +52,9 @@ class Paragraph:
     """`text`, `heading` or `scene_break` (a marker line such as `* * *`)."""
     scene: int = 0
     """Index of the scene it belongs to; headings and scene breaks open a new scene."""
+    wide_gap: bool = False
+    """True when more blank lines than the chapter's usual paragraph gap precede it (a pause, a
+    dropped line, or a scene break)."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ def chapter_from_text(text: str, source: str = "", encoding: str = "utf-8") -> C
         elif paragraphs[-1].kind == TEXT and (kind != TEXT or gap >= max(usual + 2, 3)):
             scene += 1
             scene_starts.append(start)
-        paragraphs.append(Paragraph(start, end, kind, scene))
+        paragraphs.append(Paragraph(start, end, kind, scene, bool(paragraphs) and gap > usual))
     return Chapter(text, tuple(paragraphs), tuple(scene_starts), source, encoding)
 
 

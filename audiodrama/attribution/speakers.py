@@ -8,7 +8,7 @@ from audiodrama.attribution.characters import Mention, Roster
 from audiodrama.attribution.quotes import Quote
 from audiodrama.attribution.tags import PREPOSITIONS, PRONOUNS, Tag, tag_after, tag_before
 from audiodrama.script import DIALOGUE, THOUGHT
-from audiodrama.text import Chapter
+from audiodrama.text import TEXT, Chapter
 
 _RECENT = 40
 
@@ -105,7 +105,7 @@ class _Speakers:
         para = self.chapter.paragraphs[index]
         gaps = _gaps(para.start, para.end, quotes)
         narration = [m for a, b in gaps for m in self.roster.mentions(self.text, a, b)]
-        inside = [m for q in quotes for m in self.roster.mentions(self.text, q.inner_start, q.inner_end)]
+        addressed = self.vocatives(quotes)
         tags: list[Tag | None] = []
         for k, q in enumerate(quotes):
             after_end = quotes[k + 1].start if k + 1 < len(quotes) else para.end
@@ -118,7 +118,7 @@ class _Speakers:
         self.remember(early)
         resolved = [self.resolve(t) if t else (None, "") for t in tags]
         self.recent = self.recent[: len(self.recent) - len(early)]
-        default = self.default_speaker(index, quotes, narration, previous)
+        default = self.default_speaker(index, quotes, narration, addressed, previous)
         decisions = []
         for tag, (name, how) in zip(tags, resolved, strict=True):
             if tag and name:
@@ -136,27 +136,39 @@ class _Speakers:
         speaker = decisions[0].speaker
         if speaker:
             self.recent.append((quotes[0].start, speaker))
-        addressed = tuple(dict.fromkeys(self.most_recent(m.names) for m in inside))
         self.turns.append(_Turn(index, speaker, addressed))
         return decisions
 
-    def default_speaker(self, index: int, quotes: list[Quote], narration: list[Mention], previous) -> Decision:
+    def default_speaker(
+        self, index: int, quotes: list[Quote], narration: list[Mention], addressed: tuple[str, ...], previous
+    ) -> Decision:
         """The speaker of a paragraph without a usable tag."""
+        paragraphs = self.chapter.paragraphs
+        last = self.turns[-1] if self.turns and self._in_conversation(index) else None
         if quotes[0].continues and previous is not None and previous.speaker:
             return Decision(previous.speaker, previous.confidence, "speech continues from the last paragraph")
         for m in narration:
-            if not _after_preposition(self.text, m.start):
-                return Decision(self.most_recent(m.names), 0.65, "action beat in the paragraph")
-        last = self.turns[-1] if self.turns and self._in_conversation(index) else None
-        if last is not None:
+            name = self.most_recent(m.names)
+            if name not in addressed and _is_subject(self.text, m.start):
+                return Decision(name, 0.7, "action beat in the paragraph")
+        if last is None or last.paragraph < index - 1:
+            before = paragraphs[index - 1] if index else None
+            if before is not None and before.kind == TEXT:
+                for m in reversed(self.roster.mentions(self.text, before.start, before.end)):
+                    name = self.most_recent(m.names)
+                    if name not in addressed and _is_subject(self.text, m.start):
+                        return Decision(name, 0.6, "acts in the paragraph before")
+        if last is not None and last.speaker:
+            if paragraphs[index].wide_gap and last.paragraph == index - 1 and last.speaker not in addressed:
+                return Decision(last.speaker, 0.45, "same speaker after a dropped line")
             for name in last.addressed:
-                if name and name != last.speaker:
-                    return Decision(name, 0.55, "addressed in the previous line")
+                if name != last.speaker and name not in addressed:
+                    return Decision(name, 0.6, "addressed in the previous line")
             for turn in reversed(self.turns[:-1]):
-                if turn.speaker and turn.speaker != last.speaker:
-                    return Decision(turn.speaker, 0.5, "turn-taking")
+                if turn.speaker and turn.speaker != last.speaker and turn.speaker not in addressed:
+                    return Decision(turn.speaker, 0.55, "turn-taking")
         for _, name in reversed(self.recent[-_RECENT:]):
-            if last is None or name != last.speaker:
+            if (last is None or name != last.speaker) and name not in addressed:
                 return Decision(name, 0.3, "last character mentioned")
         return Decision(None, 0.0, "no speaker found")
 
@@ -167,6 +179,15 @@ class _Speakers:
         if paragraphs[last].scene != paragraphs[index].scene:
             return False
         return index - last <= 2
+
+    def vocatives(self, quotes: list[Quote]) -> tuple[str, ...]:
+        """Characters the quotes address by name ("Sakura, stop!", "..., my dear Jane?")."""
+        found = []
+        for q in quotes:
+            for m in self.roster.mentions(self.text, q.inner_start, q.inner_end):
+                if _is_vocative(self.text, m, q):
+                    found.append(self.most_recent(m.names))
+        return tuple(dict.fromkeys(found))
 
     def run(self, quotes: list[Quote]) -> list[Decision]:
         decisions: list[Decision] = []
@@ -199,10 +220,24 @@ def _gaps(start: int, end: int, quotes: list[Quote]) -> list[tuple[int, int]]:
     return gaps
 
 
-def _after_preposition(text: str, pos: int) -> bool:
-    """True when the word before `pos` is a preposition (the name is an object, not a subject)."""
-    before = text[max(0, pos - 12) : pos].split()
-    return bool(before) and before[-1].lower() in PREPOSITIONS
+def _is_subject(text: str, pos: int) -> bool:
+    """True when the name at `pos` can be a sentence subject: not after a preposition, not in
+    parentheses (an author's note)."""
+    before = text[max(0, pos - 40) : pos]
+    if before.rfind("(") > before.rfind(")"):
+        return False
+    words = before.split()
+    return not words or words[-1].lower() not in PREPOSITIONS
+
+
+def _is_vocative(text: str, mention: Mention, quote: Quote) -> bool:
+    """True when a name inside a quote addresses someone: it opens the quote, or stands between
+    commas or before the closing punctuation ("Yes, Jane.", "Sasuke I'm glad")."""
+    before = text[quote.inner_start : mention.start].rstrip()
+    after = text[mention.end : mention.end + 2]
+    opens = not before or before[-1] in ",.!?;—-" or before.lower().endswith(("dear", "oh", "hey", "my"))
+    closes = not after or after[0] in ",.!?;—-" or mention.start == quote.inner_start
+    return (opens and closes) or mention.start == quote.inner_start
 
 
 def _first_person_narrator(chapter: Chapter, roster: Roster) -> str | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from audiodrama.attribution.characters import Mention, Roster
 from audiodrama.attribution.quotes import Quote
-from audiodrama.attribution.tags import PREPOSITIONS, PRONOUNS, Tag, tag_after, tag_before
+from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, PREPOSITIONS, PRONOUNS, Tag, tag_after, tag_before
 from audiodrama.script import DIALOGUE, THOUGHT
 from audiodrama.text import TEXT, Chapter
 
@@ -59,18 +59,29 @@ class _Speakers:
             end += 1
         if self.text[pos:end].lower() in PRONOUNS:
             return pos, end
-        return None
+        m = DESCRIPTOR.match(self.text, pos, limit)
+        return (pos, m.end()) if m else None
 
-    def resolve(self, tag: Tag) -> tuple[str | None, str]:
-        """The character a tag's subject refers to, and how it was found."""
+    def resolve(self, tag: Tag, avoid: str | None) -> tuple[str | None, str]:
+        """The character a tag's subject refers to, and how it was found; a pronoun or descriptor
+        avoids `avoid` (who spoke the turn before) when someone else of that gender is at hand."""
         word = tag.subject.lower()
         if word in PRONOUNS:
             gender = PRONOUNS[word]
             if gender == "self":
                 return self.narrator, "first-person narrator"
-            return self.by_gender(gender, tag.start), f"pronoun '{tag.subject}'"
+            return self.by_gender(gender, tag.start, avoid), f"pronoun '{tag.subject}'"
         names = self.roster.lookup(tag.subject)
-        return self.most_recent(names), "name"
+        if names:
+            return self.most_recent(names), "name"
+        descriptor = DESCRIPTOR.match(tag.subject)
+        if descriptor is None:
+            return None, ""
+        gender = GENDERED_NOUNS[descriptor.group(1).lower()]
+        possessor = PRONOUNS.get(tag.subject.split()[0].lower())
+        if possessor == gender:
+            avoid = self.by_gender(possessor, tag.start, None)
+        return self.by_gender(gender, tag.start, avoid), f"descriptor '{tag.subject}'"
 
     def most_recent(self, names: tuple[str, ...]) -> str | None:
         """Of several candidates sharing an alias, the one mentioned last."""
@@ -81,18 +92,23 @@ class _Speakers:
                 return name
         return names[0]
 
-    def by_gender(self, gender: str, before: int) -> str | None:
-        """The most recently mentioned character of `gender` (mentions before offset `before`)."""
-        fallback = None
+    def by_gender(self, gender: str, before: int, avoid: str | None) -> str | None:
+        """The most recently mentioned character of `gender` (mentions before offset `before`),
+        other than `avoid` unless nobody else fits."""
+        matching: list[str] = []
+        unknown: list[str] = []
         for pos, name in reversed(self.recent[-_RECENT:]):
             if pos >= before or name == self.narrator:
                 continue
             g = self.roster.gender(name)
-            if g == gender:
-                return name
-            if g is None and fallback is None:
-                fallback = name
-        return fallback
+            group = matching if g == gender else unknown if g is None else None
+            if group is not None and name not in group:
+                group.append(name)
+        for group in (matching, unknown):
+            for name in group:
+                if name != avoid:
+                    return name
+        return avoid if avoid in matching or avoid in unknown else None
 
     def remember(self, mentions: list[Mention]) -> None:
         for m in mentions:
@@ -116,7 +132,10 @@ class _Speakers:
         # pronouns look back over what was said before the tag, this paragraph's narration included
         early = [m for m in narration if m.start < next((t.start for t in tags if t), para.end)]
         self.remember(early)
-        resolved = [self.resolve(t) if t else (None, "") for t in tags]
+        last = self.turns[-1] if self.turns else None
+        starts_with_quote = not self.text[para.start : quotes[0].start].strip()
+        avoid = last.speaker if last and last.paragraph == index - 1 and starts_with_quote else None
+        resolved = [self.resolve(t, avoid) if t else (None, "") for t in tags]
         self.recent = self.recent[: len(self.recent) - len(early)]
         default = self.default_speaker(index, quotes, narration, addressed, previous)
         decisions = []

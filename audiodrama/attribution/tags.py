@@ -33,6 +33,30 @@ THOUGHT_VERBS = word_set(
 PRONOUNS = {"he": "male", "she": "female", "him": "male", "her": "female", "i": "self", "we": "self"}
 """Subject pronouns and the gender they point at (`self` for the first-person narrator)."""
 
+GENDERED_NOUNS = {
+    **dict.fromkeys(
+        word_set(
+            """wife mother lady sister aunt daughter girl woman niece grandmother mistress maid
+            mamma mama madam widow governess nurse queen duchess hostess"""
+        ),
+        "female",
+    ),
+    **dict.fromkeys(
+        word_set(
+            """husband father brother uncle son boy man gentleman nephew grandfather master lord
+            papa sir king duke host fellow youth"""
+        ),
+        "male",
+    ),
+}
+"""Nouns of descriptors ("his wife", "the old gentleman") and the gender they imply."""
+
+DESCRIPTOR = re.compile(
+    r"(?:his|her|their|my|the|a|an|its)\s+(?:[a-z][\w-]*\s+){0,2}?(" + "|".join(GENDERED_NOUNS) + r")\b",
+    re.IGNORECASE,
+)
+"""A descriptor naming someone by role: "his wife", "her mother", "the old gentleman"."""
+
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*|\S", re.UNICODE)
 PREPOSITIONS = word_set(
     """

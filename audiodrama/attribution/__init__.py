@@ -28,8 +28,11 @@ def parse_file(path: str | Path, cast: Cast | None = None) -> Script:
 
 def attribute(chapter: Chapter, cast: Cast | None = None) -> Script:
     """The chapter as a script: segments tiling it, each quotation with a speaker, confidence, reason."""
-    roster = Roster.from_cast(cast) if cast is not None else Roster(discover_characters(chapter))
     quotes = find_quotes(chapter)
+    if cast is not None and cast.characters:
+        roster = Roster.from_cast(cast)
+    else:  # no cast, or one without characters: find them in the text
+        roster = Roster(discover_characters(chapter, quotes))
     decisions = decide_speakers(chapter, quotes, roster)
     segments = list(_segments(chapter, quotes, decisions))
     speakers = tuple(dict.fromkeys(s.speaker for s in segments if s.speaker and s.voiced_by_speaker))

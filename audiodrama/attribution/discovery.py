@@ -1,26 +1,129 @@
-"""Finding the characters of a chapter given without a cast."""
+"""Finding the characters of a chapter given without a cast: the names its speech tags use."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from audiodrama.text import Chapter
+from audiodrama.attribution.characters import Person, key
+from audiodrama.attribution.quotes import Quote, find_quotes
+from audiodrama.attribution.tags import tag_after, tag_before
+from audiodrama.text import Chapter, word_set
+
+_MALE_TITLES = word_set("mr mr. sir lord monsieur m. master king prince duke count baron uncle father brother")
+_FEMALE_TITLES = word_set(
+    "mrs mrs. miss ms ms. lady madame mme mme. mademoiselle mlle queen princess duchess aunt mother sister"
+)
+_TITLES = (
+    r"(?:Mr|Mrs|Ms|Dr|Mme|Mlle|St|Capt|Col|Prof)\.?|Miss|Lady|Sir|Lord|Captain|Colonel|Professor|Aunt"
+    r"|Uncle|Madame|Mademoiselle|Monsieur|Doctor|Father|Mother|Sister|Brother|General|Inspector|Count"
+)
+_NAME = re.compile(
+    rf"(?:(?:{_TITLES})\s+)?[A-Z][\w'’]*[a-z](?:\s+[A-Z][\w'’]*[a-z])*(?:-(?:sama|chan|kun|san|sensei|senpai|dono|hime)\b)?"
+    r"|(?i:the)\s+(?:[A-Za-z]+\s+)?[A-Za-z]+(?=\s*[,.;]|\s+(?:said|replied|asked|cried|answered))"
+)
+_HONORIFIC = re.compile(r"-(?:sama|chan|kun|san|sensei|senpai|dono|hime)$", re.IGNORECASE)
+_NOT_NAMES = word_set(
+    """The He She It I We You They This That Then There Here But And Or So Yes No Oh Ah Well Now
+    What Who Why How When Where His Her Their My Your Our One Not All Some Mother Father God
+    Sir Madam Miss Mister Mrs Mr If As At In On To For With Of By From After Before Again Still"""
+)
+_PRONOUN_NEAR = re.compile(r"\b(he|she)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class DiscoveredCharacter:
+class DiscoveredCharacter(Person):
     """A character the chapter names, as `audiodrama cast init` would list it."""
 
-    name: str
-    """The fullest common form of the name ("Mr. Darcy", "Naruto")."""
-    aliases: tuple[str, ...] = ()
-    """Other forms found and merged into it ("Darcy", "Naruto-kun")."""
-    gender: str | None = None
-    """`male` or `female` guessed from titles and pronouns, None when unclear."""
     lines: int = 0
-    """How many quotations the chapter attributes to it by an explicit tag."""
+    """How many quotations its explicit speech tags give it."""
 
 
-def discover_characters(chapter: Chapter) -> list[DiscoveredCharacter]:
-    """The chapter's characters, most talkative first."""
-    return []
+def discover_characters(chapter: Chapter, quotes: list[Quote] | None = None) -> list[DiscoveredCharacter]:
+    """The characters the chapter's speech tags name, variants merged, most talkative first.
+
+    `name` is the form the tags use most ("Darcy"), `aliases` the other forms merged into it
+    ("Mr. Darcy", "Darcy-kun"), `gender` a guess from titles and nearby pronouns.
+    """
+    text = chapter.text
+    quotes = find_quotes(chapter) if quotes is None else quotes
+
+    def subject_at(pos: int, limit: int) -> tuple[int, int] | None:
+        m = _NAME.match(text, pos, limit)
+        if not m or (m.group().split()[0] in _NOT_NAMES and len(m.group().split()) == 1):
+            return None
+        return m.start(), m.end()
+
+    counts: Counter[str] = Counter()
+    for k, q in enumerate(quotes):
+        limit = quotes[k + 1].start if k + 1 < len(quotes) and quotes[k + 1].paragraph == q.paragraph else None
+        para = chapter.paragraphs[q.paragraph]
+        tag = tag_after(text, q.end, limit or para.end, subject_at) if q.closed else None
+        if tag is None:
+            start = quotes[k - 1].end if k and quotes[k - 1].paragraph == q.paragraph else para.start
+            tag = tag_before(text, start, q.start, subject_at)
+        if tag is not None:
+            counts[" ".join(tag.subject.split())] += 1
+    return [
+        DiscoveredCharacter(name, tuple(sorted(aliases - {name})), _gender(text, name, aliases), lines)
+        for name, aliases, lines in _merge(counts)
+    ]
+
+
+def _base(surface: str) -> str:
+    """The name without honorific suffix or title: "Mr. Darcy" -> "darcy", "Naruto-kun" -> "naruto"."""
+    words = _HONORIFIC.sub("", surface).split()
+    if len(words) > 1 and re.fullmatch(_TITLES, words[0]):
+        words = words[1:]
+    return key(" ".join(words))
+
+
+def _merge(counts: Counter[str]) -> list[tuple[str, set[str], int]]:
+    """Group surface forms naming the same person; (name, forms, tag count), most tags first."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for surface in counts:
+        groups[_base(surface)].append(surface)
+    # a one-word base joins the longer name that ends or begins with it, when only one does
+    for base in sorted(groups, key=len):
+        if " " in base or base.startswith("the "):
+            continue
+        longer = [b for b in groups if b != base and base in b.split() and not b.startswith("the ")]
+        titled = {s.split()[0] for s in groups[base] if len(s.split()) > 1}
+        if len(longer) == 1 and not titled:
+            groups[longer[0]].extend(groups.pop(base))
+    merged = []
+    for forms in groups.values():
+        titles = {f.split()[0].rstrip(".").lower() for f in forms if len(f.split()) > 1}
+        if len(titles) > 1 and titles & {"mr", "mrs", "miss"}:
+            for title in titles:  # Mr. and Mrs. Bennet are two people
+                part = [f for f in forms if f.split()[0].rstrip(".").lower() == title]
+                merged.append(part)
+        else:
+            merged.append(forms)
+    result = []
+    for forms in merged:
+        name = max(forms, key=lambda f: (counts[f], len(f)))
+        result.append((name, set(forms), sum(counts[f] for f in forms)))
+    result.sort(key=lambda r: -r[2])
+    return [r for r in result if r[2] >= 2 or not r[0].lower().startswith("the ")]
+
+
+def _gender(text: str, name: str, forms: set[str]) -> str | None:
+    """`male` or `female` from a title, else from the pronouns following the name's mentions."""
+    for form in forms:
+        first = form.split()[0].lower()
+        if first in _MALE_TITLES and len(form.split()) > 1:
+            return "male"
+        if first in _FEMALE_TITLES and len(form.split()) > 1:
+            return "female"
+    votes = Counter()
+    for form in forms:
+        for m in re.finditer(rf"\b{re.escape(form)}\b", text):
+            for p in _PRONOUN_NEAR.findall(text, m.end(), m.end() + 80)[:2]:
+                votes["male" if p.lower() == "he" else "female"] += 1
+    if votes["male"] > 1.5 * votes["female"]:
+        return "male"
+    if votes["female"] > 1.5 * votes["male"]:
+        return "female"
+    return None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from audiodrama import script as scripts
 from audiodrama.attribution import parse_file
@@ -13,7 +15,8 @@ from audiodrama.cast import Cast, pronounce, voice_for
 from audiodrama.errors import InputError
 from audiodrama.export import Tags, encode_mp3, write_tags, write_transcripts
 from audiodrama.files import ensure_writable_dir, write_text_atomic
-from audiodrama.mix import Pauses, Placement, Timeline, build_timeline, render
+from audiodrama.loudness import Loudness, LoudnessMeter
+from audiodrama.mix import Levels, Pauses, Placement, Timeline, build_timeline, measure_episode, render
 from audiodrama.script import Script, Segment
 from audiodrama.synthesis import ClipRequest, synthesize_all
 
@@ -27,6 +30,8 @@ class Settings:
 
     pauses: Pauses = field(default_factory=Pauses)
     """Silences between lines."""
+    levels: Levels = field(default_factory=Levels)
+    """Loudness targets and the sound of thoughts."""
     sample_rate: int = 22050
     """Sample rate of the mixed episode."""
     bitrate: str = "96k"
@@ -53,6 +58,8 @@ class Episode:
     """Lines voiced (narration and dialogue segments with something to say)."""
     synthesized: int
     """Clips made in this run (the rest came from the cache)."""
+    loudness: Loudness
+    """Integrated loudness and true peak of the mix as it went to the encoder."""
 
 
 def read_source(source: Path, cast: Cast | None) -> Script:
@@ -97,12 +104,24 @@ def produce(
         Placement(s, c.path, c.frames, c.sample_rate, voice_key=repr(v), volume=v.volume)
         for s, c, v in zip(segments, clips, voices, strict=True)
     ]
-    timeline = build_timeline(placements, settings.pauses, settings.sample_rate)
+    timeline = build_timeline(placements, settings.pauses, settings.sample_rate, settings.levels)
+    measured = measure_episode(render(timeline, settings.levels), settings.sample_rate)
+    gain_db = settings.levels.target_lufs - measured.integrated
     name = episode_name(source)
     mp3 = out_dir / f"{name}.mp3"
-    encode_mp3(render(timeline), settings.sample_rate, mp3, settings.bitrate)
+    meter = LoudnessMeter(settings.sample_rate)
+    encode_mp3(metered(render(timeline, settings.levels, gain_db), meter), settings.sample_rate, mp3,
+               settings.bitrate)
     write_tags(mp3, Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}"))
     transcripts = write_transcripts(timeline, mp3)
     script_file = out_dir / f"{name}{SCRIPT_SUFFIX}.jsonl"
     write_text_atomic(script_file, scripts.to_jsonl(script))
-    return Episode(mp3, script_file, transcripts, timeline, len(segments), sum(not c.cached for c in clips))
+    return Episode(mp3, script_file, transcripts, timeline, len(segments), sum(not c.cached for c in clips),
+                   meter.result())
+
+
+def metered(blocks: Iterator[np.ndarray], meter: LoudnessMeter) -> Iterator[np.ndarray]:
+    """Pass blocks through unchanged, measuring them on the way."""
+    for block in blocks:
+        meter.feed(block)
+        yield block

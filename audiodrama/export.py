@@ -33,8 +33,8 @@ class Tags:
 
 
 def encode_mp3(blocks: Iterable[np.ndarray], sample_rate: int, target: Path, bitrate: str = "96k") -> None:
-    """Stream int16 mono blocks into ffmpeg's MP3 encoder; `target` appears only when complete."""
-    command = [runtime.ffmpeg().executable, "-nostdin", "-v", "error", "-y", "-f", "s16le",
+    """Stream float32 mono blocks into ffmpeg's MP3 encoder; `target` appears only when complete."""
+    command = [runtime.ffmpeg().executable, "-nostdin", "-v", "error", "-y", "-f", "f32le",
                "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0", "-codec:a", "libmp3lame",
                "-b:a", bitrate, "-f", "mp3"]
     with atomic_path(target) as temporary:
@@ -43,7 +43,7 @@ def encode_mp3(blocks: Iterable[np.ndarray], sample_rate: int, target: Path, bit
             assert encoder.stdin is not None
             try:
                 for block in blocks:
-                    encoder.stdin.write(block.astype("<i2", copy=False).tobytes())
+                    encoder.stdin.write(block.astype("<f4", copy=False).tobytes())
             except BrokenPipeError:
                 pass  # ffmpeg died; its message is read below
             finally:

@@ -1,0 +1,121 @@
+"""Loudness after ITU-R BS.1770 (K-weighting and gating as pyloudnorm defines them), measured as a
+stream so an episode of any length is measured in constant memory, and a true-peak limiter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyloudnorm
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
+from scipy.signal import lfilter, lfilter_zi, resample_poly
+
+ABSOLUTE_GATE = -70.0
+"""Blocks quieter than this (LUFS) never count."""
+RELATIVE_GATE = 10.0
+"""Blocks more than this many LU below the ungated mean do not count."""
+OVERSAMPLING = 4
+"""True peak is estimated on the signal upsampled this many times."""
+
+
+def db_to_gain(db: float) -> float:
+    """Linear amplitude factor for a level change in dB."""
+    return float(10 ** (db / 20))
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """What a measurement found."""
+
+    integrated: float
+    """Integrated, gated loudness in LUFS (-inf for silence)."""
+    true_peak: float
+    """Highest true (oversampled) peak in dBTP."""
+
+
+class LoudnessMeter:
+    """BS.1770 integrated loudness and true peak of mono audio fed in blocks of any size."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._stages = [(f.b, f.a, f.passband_gain) for f in pyloudnorm.Meter(sample_rate)._filters.values()]
+        self._states: list[np.ndarray | None] = [None] * len(self._stages)
+        self._step = round(0.1 * sample_rate)  # gating blocks of 400 ms advance by 100 ms
+        self._pending = np.zeros(0)
+        self._step_energies: list[float] = []
+        self._peak = 0.0
+
+    def feed(self, samples: np.ndarray) -> None:
+        """Measure the next stretch of audio."""
+        if not len(samples):
+            return
+        self._peak = max(self._peak, true_peak(samples))
+        weighted = samples.astype(np.float64)
+        for index, (b, a, gain) in enumerate(self._stages):
+            state = self._states[index]
+            if state is None:
+                state = lfilter_zi(b, a) * 0.0
+            weighted, self._states[index] = lfilter(b, a, weighted, zi=state)
+            weighted = weighted * gain
+        pending = np.concatenate([self._pending, weighted**2])
+        steps = len(pending) // self._step
+        if steps:
+            sums = pending[: steps * self._step].reshape(steps, self._step).sum(axis=1)
+            self._step_energies.extend(sums.tolist())
+        self._pending = pending[steps * self._step:]
+
+    def result(self) -> Loudness:
+        """Loudness of everything fed so far."""
+        energies = np.asarray(self._step_energies)
+        if len(energies) < 4:
+            energies = np.append(energies, self._pending.sum())
+            blocks = np.array([energies.sum() / max(1, len(energies) * self._step)])
+        else:
+            window = np.convolve(energies, np.ones(4), mode="valid")
+            blocks = window / (4 * self._step)
+        with np.errstate(divide="ignore"):
+            levels = -0.691 + 10 * np.log10(blocks)
+        gated = blocks[levels >= ABSOLUTE_GATE]
+        if not len(gated):
+            return Loudness(float("-inf"), _to_db(self._peak))
+        relative = -0.691 + 10 * np.log10(gated.mean()) - RELATIVE_GATE
+        kept = blocks[(levels >= ABSOLUTE_GATE) & (levels > relative)]
+        return Loudness(float(-0.691 + 10 * np.log10(kept.mean())), _to_db(self._peak))
+
+
+def _to_db(amplitude: float) -> float:
+    return float(20 * np.log10(amplitude)) if amplitude > 0 else float("-inf")
+
+
+def measure(samples: np.ndarray, sample_rate: int) -> Loudness:
+    """Loudness of a whole signal held in memory (a clip)."""
+    meter = LoudnessMeter(sample_rate)
+    meter.feed(samples)
+    return meter.result()
+
+
+def _upsampled_peaks(samples: np.ndarray) -> np.ndarray:
+    """Per input sample, the largest magnitude among its oversampled neighbours."""
+    upsampled = np.abs(resample_poly(samples.astype(np.float64), OVERSAMPLING, 1))
+    usable = len(upsampled) // OVERSAMPLING * OVERSAMPLING
+    peaks = upsampled[:usable].reshape(-1, OVERSAMPLING).max(axis=1)
+    return np.maximum(np.pad(peaks, (0, len(samples) - len(peaks))), np.abs(samples))
+
+
+def true_peak(samples: np.ndarray) -> float:
+    """Largest magnitude of the signal upsampled four times (linear)."""
+    return float(_upsampled_peaks(samples).max()) if len(samples) else 0.0
+
+
+def limit(samples: np.ndarray, ceiling_db: float, sample_rate: int, lookahead_ms: float = 5.0) -> np.ndarray:
+    """Keep true peaks at or under `ceiling_db` with a smooth look-ahead gain, leaving quieter audio alone."""
+    ceiling = db_to_gain(ceiling_db)
+    peaks = _upsampled_peaks(samples)
+    if peaks.max() <= ceiling:
+        return samples
+    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+    width = max(1, round(lookahead_ms * sample_rate / 1000))
+    # The minimum over twice the width, then averaged over the width, never exceeds the need at a peak.
+    gain = uniform_filter1d(minimum_filter1d(needed, 2 * width + 1), 2 * width + 1)
+    return (samples * gain).astype(samples.dtype)

@@ -1,0 +1,45 @@
+"""Loudness measurement (against pyloudnorm) and the true-peak limiter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyloudnorm
+import pytest
+
+from audiodrama.loudness import LoudnessMeter, limit, measure, true_peak
+
+RATE = 22050
+
+
+def speechlike(seconds: float, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * RATE)) / RATE
+    envelope = np.clip(np.sin(2 * np.pi * 3 * t), 0, None) ** 2
+    return (rng.normal(0, 0.1, len(t)) * envelope).astype(np.float32)
+
+
+@pytest.mark.parametrize("block", [1, 999, 4096, 100_000])
+def test_streamed_loudness_equals_pyloudnorm_whatever_the_block_size(block: int) -> None:
+    audio = np.concatenate([speechlike(4), np.zeros(RATE, dtype=np.float32), 0.2 * speechlike(3, seed=2)])
+    if block == 1:
+        audio = audio[:RATE]  # feeding one sample at a time is slow; a second is enough
+    meter = LoudnessMeter(RATE)
+    for start in range(0, len(audio), block):
+        meter.feed(audio[start: start + block])
+    expected = pyloudnorm.Meter(RATE).integrated_loudness(audio.astype(np.float64))
+    assert meter.result().integrated == pytest.approx(expected, abs=0.01)
+
+
+def test_silence_is_minus_infinity() -> None:
+    assert measure(np.zeros(RATE, dtype=np.float32), RATE).integrated == float("-inf")
+
+
+def test_limiter_keeps_true_peak_under_ceiling_and_leaves_quiet_audio_alone() -> None:
+    loud = speechlike(3) * 8
+    limited = limit(loud, -1.5, RATE)
+    assert 20 * np.log10(true_peak(limited)) <= -1.4
+    quiet = speechlike(3) * 0.5
+    assert limit(quiet, -1.5, RATE) is quiet
+    # most of the signal, below the ceiling, is untouched
+    small = np.abs(loud) < 0.05
+    assert np.mean(np.isclose(limited[small], loud[small], rtol=0.05)) > 0.8

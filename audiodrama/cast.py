@@ -1,32 +1,43 @@
-"""The cast file: who the characters are, their aliases, and the voice each one speaks with."""
+"""The cast file: who the characters are, their aliases, and the voice each one speaks with.
+
+The format is documented in docs/cast-format.md; every mistake in a cast file is reported with
+its file:line:column, the key, and what is allowed.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from audiodrama import voices
+from audiodrama import autocast, voices
 from audiodrama.errors import InputError
-from audiodrama.voices import UnknownVoiceError, VoiceCatalogue
+from audiodrama.script import THOUGHT
+from audiodrama.voices import GENDERS, UnknownVoiceError, Voice, VoiceCatalogue
 from audiodrama.yamlfile import Node, read_yaml
 
-GENDERS = ("male", "female", "other")
+__all__ = ["GENDERS", "Cast", "Character", "Delivery", "Voice", "auto_voice", "load_cast", "pronounce",
+           "voice_for"]
 
 
 @dataclass(frozen=True)
-class Voice:
-    """How one character (or the narrator) sounds."""
+class Delivery:
+    """Changes to a character's voice for one kind of line (its thoughts): None keeps the voice's own."""
 
-    voice: str = "en-us"
-    """Engine voice id, optionally with a variant: `en-us`, `en-gb+f3`, `gmw/en-us+m3`."""
-    rate: int = 165
+    voice: str | None = None
+    """Another voice spec, e.g. `en-us+whisper`."""
+    rate: int | None = None
     """Speaking rate in words per minute."""
-    pitch: int = 50
-    """Base pitch, 0-100 (50 is the voice's normal pitch)."""
-    volume: float = 1.0
-    """Loudness of the clip, 0.0-1.0 before levelling."""
+    pitch: int | None = None
+    """Base pitch, 0-100."""
+    volume: float | None = None
+    """Loudness, 0.0-1.0."""
+
+    def apply(self, voice: Voice) -> Voice:
+        """`voice` with these changes."""
+        changes = {k: getattr(self, k) for k in ("voice", "rate", "pitch", "volume") if getattr(self, k) is not None}
+        return replace(voice, **changes)
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,10 @@ class Character:
     """`male`, `female`, `other`, or None when unknown; guides auto-casting and pronouns."""
     voice: Voice | None = None
     """The voice as the cast file gives it; None means auto-cast."""
+    adjust: Delivery = field(default_factory=Delivery)
+    """Rate, pitch or volume the file gives without a `voice`: applied over the auto-cast voice."""
+    thought: Delivery = field(default_factory=Delivery)
+    """How the character's thoughts differ from its speech (softer, slower, whispered...)."""
 
 
 @dataclass(frozen=True)
@@ -68,14 +83,20 @@ class Cast:
 
 
 VOICE_KEYS = ("voice", "rate", "pitch", "volume")
-CHARACTER_KEYS = ("aliases", "gender", *VOICE_KEYS)
+CHARACTER_KEYS = ("aliases", "gender", *VOICE_KEYS, "thought")
 TOP_KEYS = ("title", "narrator", "characters", "pronunciations")
 NUMERIC_SETTINGS = {"rate": (80, 450, True), "pitch": (0, 100, True), "volume": (0.0, 1.0, False)}
 """Voice settings that are numbers: key -> (lowest, highest, whole numbers only)."""
+PHONEMES = re.compile(r"\[\[[^\[\]]+\]\]")
+"""espeak phoneme input, `[[kj'u:bi]]`."""
 
 
-def _voice(node: Node, what: str, base: Voice, catalogue: VoiceCatalogue, keys: tuple[str, ...]) -> Voice:
-    """Read voice settings from a mapping, falling back to `base` for absent keys."""
+def _present(node: Node | None) -> bool:
+    return node is not None and not node.is_null()
+
+
+def _delivery(node: Node, what: str, catalogue: VoiceCatalogue, keys: tuple[str, ...]) -> Delivery:
+    """The voice settings a mapping gives (absent keys stay None)."""
     node.check_keys(what, keys)
     settings = dict(node.mapping(what))
     values: dict[str, object] = {}
@@ -89,7 +110,7 @@ def _voice(node: Node, what: str, base: Voice, catalogue: VoiceCatalogue, keys: 
         if key in settings:
             number = settings[key].number(f"{key} of {what}", low, high, integer=integer)
             values[key] = int(number) if integer else float(number)
-    return replace(base, **values)
+    return Delivery(**values)
 
 
 def _character(name: str, node: Node, catalogue: VoiceCatalogue) -> Character:
@@ -99,16 +120,31 @@ def _character(name: str, node: Node, catalogue: VoiceCatalogue) -> Character:
     node.check_keys(what, CHARACTER_KEYS)
     settings = dict(node.mapping(what))
     aliases: tuple[str, ...] = ()
-    if "aliases" in settings and not settings["aliases"].is_null():
+    if _present(settings.get("aliases")):
         aliases = tuple(item.text(f"an alias of {name!r}") for item in settings["aliases"].sequence(
             f"aliases of {name!r}"))
     gender = None
-    if "gender" in settings and not settings["gender"].is_null():
+    if _present(settings.get("gender")):
         gender = settings["gender"].text(f"gender of {name!r}").lower()
         if gender not in GENDERS:
             raise settings["gender"].error(f"gender of {name!r} must be one of {', '.join(GENDERS)}, not {gender!r}")
-    voice = _voice(node, what, Voice(), catalogue, CHARACTER_KEYS) if set(settings) & set(VOICE_KEYS) else None
-    return Character(name=name, aliases=aliases, gender=gender, voice=voice)
+    own = _delivery(node, what, catalogue, CHARACTER_KEYS)
+    thought = Delivery()
+    if _present(settings.get("thought")):
+        thought = _delivery(settings["thought"], f"thoughts of {name!r}", catalogue, VOICE_KEYS)
+    if own.voice is None:
+        return Character(name, aliases, gender, None, own, thought)
+    return Character(name, aliases, gender, own.apply(Voice()), Delivery(), thought)
+
+
+def _pronunciation(word: str, node: Node) -> tuple[str, str]:
+    spoken = node.text(f"pronunciation of {word!r}").strip()
+    if not word.strip() or not spoken:
+        raise node.error(f"pronunciation of {word!r} is empty", "give a respelling or espeak phonemes in [[...]]")
+    if "[[" in PHONEMES.sub("", spoken) or "]]" in PHONEMES.sub("", spoken):
+        raise node.error(f"pronunciation of {word!r} has unbalanced [[...]]",
+                         "write espeak phonemes as [[kj'u:bi]]")
+    return word.strip(), spoken
 
 
 def load_cast(path: str | Path, catalogue: VoiceCatalogue | None = None) -> Cast:
@@ -120,10 +156,10 @@ def load_cast(path: str | Path, catalogue: VoiceCatalogue | None = None) -> Cast
     root.check_keys("the cast file", TOP_KEYS)
     sections = dict(root.mapping("the cast file"))
     narrator = Voice()
-    if "narrator" in sections and not sections["narrator"].is_null():
-        narrator = _voice(sections["narrator"], "narrator", narrator, catalogue, VOICE_KEYS)
+    if _present(sections.get("narrator")):
+        narrator = _delivery(sections["narrator"], "narrator", catalogue, VOICE_KEYS).apply(narrator)
     characters = []
-    if "characters" in sections and not sections["characters"].is_null():
+    if _present(sections.get("characters")):
         seen: set[str] = set()
         for name, node in sections["characters"].mapping("characters"):
             if not name.strip():
@@ -133,68 +169,54 @@ def load_cast(path: str | Path, catalogue: VoiceCatalogue | None = None) -> Cast
             seen.add(name.casefold())
             characters.append(_character(name, node, catalogue))
     pronunciations: list[tuple[str, str]] = []
-    if "pronunciations" in sections and not sections["pronunciations"].is_null():
+    if _present(sections.get("pronunciations")):
         for word, node in sections["pronunciations"].mapping("pronunciations"):
-            pronunciations.append((word, node.text(f"pronunciation of {word!r}")))
-    title = sections["title"].text("title") if "title" in sections and not sections["title"].is_null() else ""
+            pronunciations.append(_pronunciation(word, node))
+    title = sections["title"].text("title") if _present(sections.get("title")) else ""
     return Cast(narrator=narrator, characters=tuple(characters), pronunciations=tuple(pronunciations),
                 title=title, path=str(path))
 
 
-AUTO_BASES = ("en-us", "en-gb", "en-gb-x-rp", "en-us-nyc", "en-gb-scotland")
-"""Base voices auto-casting picks from: English accents every espeak-ng release ships."""
-AUTO_VARIANTS = {
-    "male": ("m1", "m2", "m3", "m4", "m5", "m6", "m7"),
-    "female": ("f1", "f2", "f3", "f4", "f5"),
-}
-"""Variants by gender that every espeak-ng release ships, so a cast sounds the same on every machine."""
-
-
-def _digest(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.casefold().strip().encode("utf-8")).digest()[:8], "big")
-
-
 def auto_voice(name: str, gender: str | None, narrator: Voice) -> Voice:
-    """A voice for a character the cast gives none: a function of the name and gender alone.
-
-    The same name always gets the same voice, whatever other characters exist, and never the
-    narrator's exact voice.
-    """
-    digest = _digest(name)
-    if gender not in AUTO_VARIANTS:
-        gender = ("male", "female")[digest % 2]
-        digest //= 2
-    variants = AUTO_VARIANTS[gender]
-    variant = variants[digest % len(variants)]
-    digest //= len(variants)
-    base = AUTO_BASES[digest % len(AUTO_BASES)]
-    digest //= len(AUTO_BASES)
-    if f"{base}+{variant}" == narrator.voice:
-        variant = variants[(variants.index(variant) + 1) % len(variants)]
-    pitch = 50 + (digest % 5 - 2) * 6
-    rate = narrator.rate + (digest // 5 % 5 - 2) * 8
-    return Voice(voice=f"{base}+{variant}", rate=rate, pitch=pitch, volume=1.0)
+    """The voice a character the cast gives none gets when nothing is known of who it talks with:
+    its first auto-cast preference that is well apart from the narrator (see `audiodrama.autocast`)."""
+    return autocast.choose(name, gender, [narrator])
 
 
-def voice_for(cast: Cast, speaker: str | None) -> Voice:
-    """The voice a speaker reads with: the cast's, else auto-cast; the narrator's for None."""
+def voice_for(cast: Cast, speaker: str | None, kind: str | None = None) -> Voice:
+    """The voice a speaker reads a line of `kind` with: the cast's (auto-cast when it gives none,
+    with the character's thought settings for thoughts); the narrator's for None."""
     if speaker is None:
         return cast.narrator
-    character = cast.character(speaker)
-    if character is not None and character.voice is not None:
-        return character.voice
-    return auto_voice(character.name if character else speaker, character.gender if character else None,
-                      cast.narrator)
+    character = cast.character(speaker) or Character(speaker)
+    voice = character.voice or character.adjust.apply(auto_voice(character.name, character.gender, cast.narrator))
+    return character.thought.apply(voice) if kind == THOUGHT else voice
+
+
+@functools.lru_cache(maxsize=64)
+def _lexicon(pronunciations: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
+    """One pattern for every word of the lexicon, longest first; ALL-CAPS words match only in capitals."""
+    words = sorted((word for word, _ in pronunciations), key=len, reverse=True)
+    if not words:
+        return None
+    body = "|".join(re.escape(w) if w.isupper() and len(w) > 1 else f"(?i:{re.escape(w)})" for w in words)
+    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])")
 
 
 def pronounce(text: str, pronunciations: tuple[tuple[str, str], ...]) -> str:
-    """Replace whole words by their respellings, matching case-insensitively and keeping ALL CAPS."""
-    for word, spoken in pronunciations:
-        pattern = re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])", re.IGNORECASE)
+    """Replace whole words by their respellings in one pass, matching case-insensitively (a lexicon
+    word in ALL CAPS, an acronym, only in capitals), and keeping a word's ALL CAPS in a respelling."""
+    pattern = _lexicon(pronunciations)
+    if pattern is None:
+        return text
+    exact = dict(pronunciations)
+    folded = {word.casefold(): spoken for word, spoken in reversed(pronunciations)}
 
-        def respell(match: re.Match[str], spoken: str = spoken) -> str:
-            found = match.group(0)
-            return spoken.upper() if found.isupper() and len(found) > 1 else spoken
+    def respell(match: re.Match[str]) -> str:
+        found = match.group(0)
+        spoken = exact.get(found) or folded[found.casefold()]
+        if found.isupper() and len(found) > 1 and not PHONEMES.search(spoken):
+            return spoken.upper()
+        return spoken
 
-        text = pattern.sub(respell, text)
-    return text
+    return pattern.sub(respell, text)

@@ -2,6 +2,7 @@
 
 pyttsx3 lists only base voices and reports every one as "Male"; the variants, which carry the
 gender, are read here from the engine's own data directory, so the product knows them itself.
+`Voice` is how one character sounds: a voice spec with rate, pitch and volume.
 """
 
 from __future__ import annotations
@@ -12,6 +13,39 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audiodrama import runtime
+
+GENDERS = ("male", "female", "other")
+FEMALE_PITCH_HZ = 150
+"""A variant that declares no gender is female when its pitch range's middle is at least this high."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How one character (or the narrator) sounds."""
+
+    voice: str = "en-us"
+    """Engine voice id, optionally with a variant: `en-us`, `en-gb+f3`, `gmw/en-us+m3`."""
+    rate: int = 165
+    """Speaking rate in words per minute."""
+    pitch: int = 50
+    """Base pitch, 0-100 (50 is the voice's normal pitch)."""
+    volume: float = 1.0
+    """Loudness of the clip, 0.0-1.0 before levelling."""
+
+    @property
+    def base(self) -> str:
+        """The base voice of the spec: `en-gb` for `en-gb+f3`."""
+        return self.voice.partition("+")[0]
+
+    @property
+    def variant(self) -> str:
+        """The variant of the spec (`f3` for `en-gb+f3`), empty for the base voice's own timbre."""
+        return self.voice.partition("+")[2]
+
+    def describe(self) -> str:
+        """One short phrase for messages: `en-gb+f3 (rate 170, pitch 44)`."""
+        volume = f", volume {self.volume:g}" if self.volume != 1.0 else ""
+        return f"{self.voice} (rate {self.rate}, pitch {self.pitch}{volume})"
 
 
 @dataclass(frozen=True)
@@ -95,8 +129,9 @@ class VoiceCatalogue:
         for path in sorted((root / "voices" / "!v").glob("*")):
             if path.is_file():
                 keys = _read_keys(path)
-                gender = keys.get("gender", "").split()[0] if keys.get("gender") else ""
-                variants.append(Variant(path.name, keys.get("name", path.name), _gender(path.name, gender)))
+                variant_id = path.name
+                gender = _gender(variant_id, keys.get("gender", ""), keys.get("pitch", ""))
+                variants.append(Variant(variant_id, keys.get("name", variant_id) or variant_id, gender))
         return cls(tuple(voices), tuple(variants))
 
     def english(self) -> tuple[BaseVoice, ...]:
@@ -139,14 +174,16 @@ class VoiceCatalogue:
         return "see `audiodrama voices` for the installed voices"
 
 
-def _gender(variant_id: str, declared: str) -> str:
-    declared = declared.lower()
-    if declared in ("male", "female"):
-        return declared
-    if variant_id[:1] == "f" and variant_id[1:].isdigit():
-        return "female"
-    if variant_id[:1] == "m" and variant_id[1:].isdigit():
-        return "male"
+def _gender(variant_id: str, declared: str, pitch: str) -> str:
+    """The gender a variant sounds: as declared, else from its pitch range, else from its id (`f3`)."""
+    words = declared.lower().split()
+    if words and words[0] in ("male", "female"):
+        return words[0]
+    numbers = [int(n) for n in pitch.split()[:2] if n.isdigit()]
+    if len(numbers) == 2:
+        return "female" if sum(numbers) / 2 >= FEMALE_PITCH_HZ else "male"
+    if variant_id[:1] in "fm" and variant_id[1:].isdigit():
+        return "female" if variant_id[0] == "f" else "male"
     return "other"
 
 

@@ -1,0 +1,104 @@
+"""Auto-casting: a voice for every character the cast gives none, the same on every run and machine.
+
+Each character has its own preference order over a large pool of voices (English accent x gendered
+variant x pitch x rate), a pure function of its name and gender. It takes its first preference
+unless that is too close to the narrator or to a character it shares a scene with; then it moves
+down its own list. So a character keeps its voice whatever other characters appear, except when
+keeping it would make two voices in one scene hard to tell apart. `cast init` writes the chosen
+voices into the cast file, which freezes them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+from collections.abc import Iterable, Mapping
+
+from audiodrama.voices import Voice
+
+AUTO_BASES = (
+    "en-us", "en-gb", "en-gb-x-rp", "en-us-nyc", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
+)
+"""English accents auto-casting picks from; every one is in espeak-ng 1.51 and 1.52 alike."""
+AUTO_VARIANTS = {
+    "male": ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"),
+    "female": ("f1", "f2", "f3", "f4", "f5", "Annie", "linda", "steph"),
+}
+"""Variants by the gender they sound (measured F0 of each), present in espeak-ng 1.51 and 1.52 alike."""
+AUTO_PITCHES = (38, 44, 50, 56, 62)
+"""Pitches auto-casting chooses from (50 is the variant's own; 12 apart is about two semitones)."""
+AUTO_RATES = (150, 160, 170, 180, 190)
+"""Speaking rates (words per minute) auto-casting chooses from."""
+
+DISTINCT = 2.0
+"""Auto-casting keeps every voice at least this `distance` from the voices sharing its scenes."""
+TOO_ALIKE = 1.0
+"""Below this `distance` two voices are hard to tell apart: same accent and variant, pitch and rate close."""
+
+
+def distance(a: Voice, b: Voice) -> float:
+    """How easily two voices are told apart: a different variant (timbre) counts 2, a different accent 1,
+    each 12 steps of pitch 1 and each 25 words per minute of rate 1."""
+    return (2.0 * (a.variant.casefold() != b.variant.casefold()) + 1.0 * (a.base.casefold() != b.base.casefold())
+            + abs(a.pitch - b.pitch) / 12 + abs(a.rate - b.rate) / 25)
+
+
+def _key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _rank(name: str, voice: Voice) -> bytes:
+    text = f"{_key(name)}|{voice.voice}|{voice.pitch}|{voice.rate}"
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+@functools.cache
+def _pool(gender: str | None) -> tuple[Voice, ...]:
+    variants = AUTO_VARIANTS.get(gender or "", AUTO_VARIANTS["male"] + AUTO_VARIANTS["female"])
+    return tuple(Voice(f"{base}+{variant}", rate, pitch)
+                 for base, variant, pitch, rate in itertools.product(AUTO_BASES, variants, AUTO_PITCHES, AUTO_RATES))
+
+
+@functools.lru_cache(maxsize=4096)
+def preferences(name: str, gender: str | None) -> tuple[Voice, ...]:
+    """Every voice auto-casting may give `name`, best first; `other` and unknown genders draw from both."""
+    return tuple(sorted(_pool(gender), key=lambda voice: _rank(name, voice)))
+
+
+def choose(name: str, gender: str | None, avoid: Iterable[Voice]) -> Voice:
+    """The first of `name`'s preferences at least DISTINCT from every voice in `avoid`
+    (failing that, the one farthest from them)."""
+    avoid = tuple(avoid)
+    best, farthest = None, -1.0
+    for choice in preferences(name, gender):
+        nearest = min((distance(choice, other) for other in avoid), default=DISTINCT)
+        if nearest >= DISTINCT:
+            return choice
+        if nearest > farthest:
+            best, farthest = choice, nearest
+    assert best is not None
+    return best
+
+def assign(
+    genders: Mapping[str, str | None],
+    fixed: Mapping[str, Voice],
+    narrator: Voice,
+    pairs: Iterable[frozenset[str]] = (),
+) -> dict[str, Voice]:
+    """Voices for the characters in `genders` (name -> gender), kept apart from the narrator and, for
+    every pair in `pairs` (characters who share a scene), from each other and from `fixed` voices.
+
+    Characters are settled in an order fixed by their names alone, so a clash is always resolved the
+    same way: the later one moves.
+    """
+    partners: dict[str, set[str]] = {}
+    for pair in pairs:
+        for name in pair:
+            partners.setdefault(name, set()).update(pair - {name})
+    chosen: dict[str, Voice] = {}
+    for name in sorted(genders, key=lambda n: hashlib.sha256(_key(n).encode("utf-8")).digest()):
+        settled = {**fixed, **chosen}
+        avoid = [narrator, *(settled[p] for p in sorted(partners.get(name, ())) if p in settled)]
+        chosen[name] = choose(name, genders[name], avoid)
+    return chosen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,15 +67,17 @@ def produce(
     chapter: Annotated[Path, typer.Argument(help="Chapter text file, or a script file written by `script`.")],
     cast: CastOption = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the episode.")] = Path("output"),
+    settings: Annotated[Path | None, typer.Option("--settings", "-s", help="Production settings (YAML).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Synthesis processes.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Produce an MP3 episode (with transcripts and script) from a chapter and a cast."""
-    from audiodrama.episode import Settings
     from audiodrama.episode import produce as produce_episode
+    from audiodrama.settings import Settings, load_settings
 
+    production = dataclasses.replace(load_settings(settings) if settings else Settings(), jobs=jobs)
     with progress_bar("Synthesising", quiet) as progress:
-        episode = produce_episode(chapter, _cast(cast), output, Settings(jobs=jobs), progress)
+        episode = produce_episode(chapter, _cast(cast), output, production, progress)
     if not quiet:
         err.print(f"{episode.mp3}: {episode.lines} lines, {episode.timeline.seconds / 60:.1f} min, "
                   f"{episode.synthesized} clips synthesised")

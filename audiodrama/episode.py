@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,30 +16,13 @@ from audiodrama.errors import InputError
 from audiodrama.export import Tags, encode_mp3, write_tags, write_transcripts
 from audiodrama.files import ensure_writable_dir, write_text_atomic
 from audiodrama.loudness import Loudness, LoudnessMeter
-from audiodrama.mix import Levels, Pauses, Placement, Timeline, build_timeline, measure_episode, render
+from audiodrama.mix import Placement, Timeline, build_timeline, measure_episode, render
 from audiodrama.script import Script, Segment
+from audiodrama.settings import Settings
 from audiodrama.synthesis import ClipRequest, synthesize_all
 
 SPEAKABLE = re.compile(r"\w")
 SCRIPT_SUFFIX = ".script"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How an episode is produced."""
-
-    pauses: Pauses = field(default_factory=Pauses)
-    """Silences between lines."""
-    levels: Levels = field(default_factory=Levels)
-    """Loudness targets and the sound of thoughts."""
-    sample_rate: int = 22050
-    """Sample rate of the mixed episode."""
-    bitrate: str = "96k"
-    """MP3 bitrate given to the encoder."""
-    jobs: int | None = None
-    """Synthesis worker processes; None uses every core."""
-    cache_dir: Path | None = None
-    """Clip cache folder; None uses the default (`AUDIODRAMA_CACHE` or ~/.cache/audiodrama/clips)."""
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from mutagen.id3 import COMM, ID3, TALB, TIT2, TPE1, TRCK, TSSE
+from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TDRC, TIT2, TPE1, TRCK, TSSE, CTOCFlags
 
 from audiodrama import __version__, runtime
 from audiodrama.errors import ToolError
 from audiodrama.files import atomic_path, write_text_atomic
 from audiodrama.mix import Timeline
+from audiodrama.script import HEADING
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,36 @@ class Tags:
     """Episode number within the series."""
     comment: str = ""
     """Free text, e.g. the source."""
+    year: str = ""
+    """Year of publication."""
+    cover: Path | None = None
+    """Cover image (JPEG or PNG)."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter mark inside the episode (one per scene)."""
+
+    title: str
+    """What players show for it."""
+    start_ms: int
+    """Where it starts."""
+    end_ms: int
+    """Where it ends."""
+
+
+def scene_chapters(timeline: Timeline) -> tuple[Chapter, ...]:
+    """One chapter per scene, starting at its first line (the first at 0), titled by its heading."""
+    starts: list[tuple[int, str]] = []
+    scene = None
+    for cue in timeline.cues:
+        if cue.segment.scene != scene:
+            scene = cue.segment.scene
+            title = cue.segment.text if cue.segment.kind == HEADING else f"Scene {len(starts) + 1}"
+            starts.append((0 if not starts else round(cue.start * 1000 / timeline.sample_rate), title))
+    total = round(timeline.seconds * 1000)
+    ends = [start for start, _ in starts[1:]] + [total]
+    return tuple(Chapter(title, start, end) for (start, title), end in zip(starts, ends, strict=True))
 
 
 def encode_mp3(blocks: Iterable[np.ndarray], sample_rate: int, target: Path, bitrate: str = "96k") -> None:
@@ -54,8 +85,8 @@ def encode_mp3(blocks: Iterable[np.ndarray], sample_rate: int, target: Path, bit
                             hint="run `audiodrama doctor`")
 
 
-def write_tags(mp3: Path, tags: Tags) -> None:
-    """Write ID3v2 tags into an MP3 file."""
+def write_tags(mp3: Path, tags: Tags, chapters: tuple[Chapter, ...] = ()) -> None:
+    """Write ID3v2 tags, cover art and chapter frames (CHAP/CTOC) into an MP3 file."""
     id3 = ID3()
     id3.add(TIT2(encoding=3, text=tags.title))
     if tags.album:
@@ -66,7 +97,19 @@ def write_tags(mp3: Path, tags: Tags) -> None:
         id3.add(TRCK(encoding=3, text=str(tags.track)))
     if tags.comment:
         id3.add(COMM(encoding=3, lang="eng", desc="", text=tags.comment))
+    if tags.year:
+        id3.add(TDRC(encoding=3, text=tags.year))
+    if tags.cover:
+        mime = "image/png" if tags.cover.suffix.lower() == ".png" else "image/jpeg"
+        id3.add(APIC(encoding=3, mime=mime, type=3, desc="Cover", data=tags.cover.read_bytes()))
     id3.add(TSSE(encoding=3, text=f"audiodrama {__version__}"))
+    if chapters:
+        ids = [f"chp{index}" for index in range(len(chapters))]
+        id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
+                     sub_frames=[TIT2(encoding=3, text=tags.title)]))
+        for element_id, chapter in zip(ids, chapters, strict=True):
+            id3.add(CHAP(element_id=element_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
+                         sub_frames=[TIT2(encoding=3, text=chapter.title)]))
     id3.save(mp3)
 
 

@@ -1,0 +1,95 @@
+"""Production settings: pacing, loudness, the sound of thoughts, export; read from a YAML file
+(`audiodrama produce --settings FILE`) or a series manifest's `production:` block.
+
+Every key is optional; absent keys keep the defaults documented in docs/production-settings.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audiodrama.errors import InputError
+from audiodrama.mix import Levels, Pauses
+from audiodrama.yamlfile import Node, read_yaml
+
+SAMPLE_RATES = (16000, 22050, 24000, 32000, 44100, 48000)
+BITRATES = ("32k", "48k", "64k", "96k", "128k", "160k", "192k", "256k", "320k")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How an episode is produced."""
+
+    pauses: Pauses = field(default_factory=Pauses)
+    """Silences between lines."""
+    levels: Levels = field(default_factory=Levels)
+    """Loudness targets and the sound of thoughts."""
+    sample_rate: int = 22050
+    """Sample rate of the mixed episode."""
+    bitrate: str = "96k"
+    """MP3 bitrate given to the encoder."""
+    jobs: int | None = None
+    """Synthesis worker processes; None uses every core."""
+    cache_dir: Path | None = None
+    """Clip cache folder; None uses the default (`AUDIODRAMA_CACHE` or ~/.cache/audiodrama/clips)."""
+
+
+NUMBER_RANGES: dict[str, tuple[float, float]] = {
+    "start": (0, 30_000), "within_paragraph": (0, 10_000), "speaker_change": (0, 10_000),
+    "paragraph": (0, 10_000), "scene_break": (0, 30_000), "end": (0, 30_000),
+    "speech_lufs": (-40, -6), "target_lufs": (-36, -6), "true_peak_db": (-12, 0), "limiter_margin_db": (0, 6),
+    "thought_gain_db": (-30, 6), "thought_echo_ms": (0, 1000), "thought_echo_decay": (0, 0.95),
+    "thought_echo_repeats": (0, 8),
+}
+"""Allowed range of every numeric setting, by key."""
+
+
+def _numbers(node: Node, what: str, defaults: Any) -> Any:
+    """Read a mapping of numbers into a copy of the frozen dataclass `defaults`."""
+    names = tuple(f.name for f in dataclasses.fields(defaults))
+    node.check_keys(what, names)
+    values = {}
+    for key, value in node.mapping(what):
+        integer = isinstance(getattr(defaults, key), int)
+        number = value.number(f"{key} in {what}", *NUMBER_RANGES[key], integer=integer)
+        values[key] = int(number) if integer else float(number)
+    return dataclasses.replace(defaults, **values)
+
+
+def _choice(node: Node, what: str, allowed: tuple[Any, ...]) -> Any:
+    value = node.value(what)
+    if value not in allowed:
+        raise node.error(f"{what} must be one of {', '.join(map(str, allowed))}, not {value!r}")
+    return value
+
+
+TOP_KEYS = ("pauses", "levels", "sample_rate", "bitrate")
+
+
+def settings_from_node(node: Node | None, what: str = "production settings") -> Settings:
+    """Settings from a YAML mapping (a settings file's root or a manifest's `production:` block)."""
+    settings = Settings()
+    if node is None or node.is_null():
+        return settings
+    node.check_keys(what, TOP_KEYS)
+    for key, value in node.mapping(what):
+        if key == "pauses":
+            settings = dataclasses.replace(settings, pauses=_numbers(value, "pauses", settings.pauses))
+        elif key == "levels":
+            settings = dataclasses.replace(settings, levels=_numbers(value, "levels", settings.levels))
+        elif key == "sample_rate":
+            settings = dataclasses.replace(settings, sample_rate=_choice(value, "sample_rate", SAMPLE_RATES))
+        elif key == "bitrate":
+            settings = dataclasses.replace(settings, bitrate=_choice(value, "bitrate", BITRATES))
+    return settings
+
+
+def load_settings(path: Path) -> Settings:
+    """Read a production settings file."""
+    node = read_yaml(path, "settings file")
+    if node is None:
+        raise InputError("settings file is empty", path=path, hint="see docs/production-settings.md")
+    return settings_from_node(node)

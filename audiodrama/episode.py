@@ -13,7 +13,7 @@ from audiodrama import script as scripts
 from audiodrama.attribution import parse_file
 from audiodrama.cast import Cast, pronounce, voice_for
 from audiodrama.errors import InputError
-from audiodrama.export import Tags, encode_mp3, write_tags, write_transcripts
+from audiodrama.export import Tags, encode_mp3, scene_chapters, write_tags, write_transcripts
 from audiodrama.files import ensure_writable_dir, write_text_atomic
 from audiodrama.loudness import Loudness, LoudnessMeter
 from audiodrama.mix import Placement, Timeline, build_timeline, measure_episode, render
@@ -95,7 +95,8 @@ def produce(
     meter = LoudnessMeter(settings.sample_rate)
     encode_mp3(metered(render(timeline, settings.levels, gain_db), meter), settings.sample_rate, mp3,
                settings.bitrate)
-    write_tags(mp3, Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}"))
+    write_tags(mp3, Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}"),
+               scene_chapters(timeline))
     transcripts = write_transcripts(timeline, mp3)
     script_file = out_dir / f"{name}{SCRIPT_SUFFIX}.jsonl"
     write_text_atomic(script_file, scripts.to_jsonl(script))

@@ -10,7 +10,7 @@ import pytest
 from mutagen.id3 import ID3
 
 from audiodrama.audio import decode
-from audiodrama.export import Tags, encode_mp3, transcript, write_tags
+from audiodrama.export import Tags, encode_mp3, scene_chapters, transcript, write_tags
 from audiodrama.mix import Pauses, Placement, build_timeline, pause_before, render
 from audiodrama.script import Segment
 
@@ -120,3 +120,24 @@ def test_transcripts_carry_speakers_and_timings(tmp_path: Path) -> None:
     assert "2\n00:00:02,150 --> 00:00:03,150\nNaruto Uzumaki: Believe it!" in srt
     assert vtt.startswith("WEBVTT\n")
     assert "00:00:02.150 --> 00:00:03.150\n<v Naruto Uzumaki>Believe it!" in vtt
+
+
+def test_chapter_frames_mark_each_scene(tmp_path: Path) -> None:
+    clip = tone(tmp_path / "a.wav", 1.0, 220)
+    heading = Segment("heading", None, 0, 5, "In the Hokage Tower", paragraph=0, scene=0)
+    lines = [Placement(heading, clip, RATE, RATE, "n", 1.0),
+             Placement(seg(1), clip, RATE, RATE, "n", 1.0),
+             Placement(seg(2, scene=1), clip, RATE, RATE, "n", 1.0)]
+    timeline = build_timeline(lines, Pauses(), RATE)
+    mp3 = tmp_path / "e.mp3"
+    encode_mp3(render(timeline), RATE, mp3)
+    write_tags(mp3, Tags(title="Episode"), scene_chapters(timeline))
+    tags = ID3(mp3)
+    toc = tags.getall("CTOC")[0]
+    assert toc.child_element_ids == ["chp0", "chp1"]
+    first, second = (tags[f"CHAP:{cid}"] for cid in toc.child_element_ids)
+    assert (first.start_time, str(first.sub_frames["TIT2"])) == (0, "In the Hokage Tower")
+    assert second.start_time == round(timeline.cues[2].start * 1000 / RATE)
+    assert first.end_time == second.start_time
+    assert second.end_time == round(timeline.seconds * 1000)
+    assert str(second.sub_frames["TIT2"]) == "Scene 2"

@@ -79,8 +79,10 @@ def produce(
     with progress_bar("Synthesising", quiet) as progress:
         episode = produce_episode(chapter, _cast(cast), output, production, progress)
     if not quiet:
+        loudness = (f"{episode.loudness.integrated:.1f} LUFS, peak {episode.loudness.true_peak:.1f} dBTP"
+                    if episode.loudness else "up to date, not re-rendered")
         err.print(f"{episode.mp3}: {episode.lines} lines, {episode.timeline.seconds / 60:.1f} min, "
-                  f"{episode.synthesized} clips synthesised")
+                  f"{episode.synthesized} clips synthesised; {loudness}")
 
 
 @app.command()

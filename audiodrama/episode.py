@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from audiodrama import __version__
 from audiodrama import script as scripts
 from audiodrama.attribution import parse_file
 from audiodrama.cast import Cast, pronounce, voice_for
 from audiodrama.errors import InputError
-from audiodrama.export import Tags, encode_mp3, scene_chapters, write_tags, write_transcripts
+from audiodrama.export import Tags, read_build, scene_chapters, write_episode, write_transcripts
 from audiodrama.files import ensure_writable_dir, write_text_atomic
 from audiodrama.loudness import Loudness, LoudnessMeter
 from audiodrama.mix import Placement, Timeline, build_timeline, measure_episode, render
@@ -41,8 +43,8 @@ class Episode:
     """Lines voiced (narration and dialogue segments with something to say)."""
     synthesized: int
     """Clips made in this run (the rest came from the cache)."""
-    loudness: Loudness
-    """Integrated loudness and true peak of the mix as it went to the encoder."""
+    loudness: Loudness | None
+    """Loudness and true peak of the mix as it went to the encoder; None when the episode was up to date."""
 
 
 def read_source(source: Path, cast: Cast | None) -> Script:
@@ -88,20 +90,31 @@ def produce(
         for s, c, v in zip(segments, clips, voices, strict=True)
     ]
     timeline = build_timeline(placements, settings.pauses, settings.sample_rate, settings.levels)
-    measured = measure_episode(render(timeline, settings.levels), settings.sample_rate)
-    gain_db = settings.levels.target_lufs - measured.integrated
     name = episode_name(source)
     mp3 = out_dir / f"{name}.mp3"
-    meter = LoudnessMeter(settings.sample_rate)
-    encode_mp3(metered(render(timeline, settings.levels, gain_db), meter), settings.sample_rate, mp3,
-               settings.bitrate)
-    write_tags(mp3, Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}"),
-               scene_chapters(timeline))
-    transcripts = write_transcripts(timeline, mp3)
     script_file = out_dir / f"{name}{SCRIPT_SUFFIX}.jsonl"
-    write_text_atomic(script_file, scripts.to_jsonl(script))
+    transcripts = (mp3.with_suffix(".srt"), mp3.with_suffix(".vtt"))
+    tags = Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}")
+    build = fingerprint(timeline, settings, tags)
+    loudness = None
+    if read_build(mp3) != build or not all(p.exists() for p in (script_file, *transcripts)):
+        measured = measure_episode(render(timeline, settings.levels), settings.sample_rate)
+        gain_db = settings.levels.target_lufs - measured.integrated
+        meter = LoudnessMeter(settings.sample_rate)
+        write_episode(metered(render(timeline, settings.levels, gain_db), meter), settings.sample_rate, mp3,
+                      settings.bitrate, replace(tags, build=build), scene_chapters(timeline))
+        write_transcripts(timeline, mp3)
+        write_text_atomic(script_file, scripts.to_jsonl(script))
+        loudness = meter.result()
     return Episode(mp3, script_file, transcripts, timeline, len(segments), sum(not c.cached for c in clips),
-                   meter.result())
+                   loudness)
+
+
+def fingerprint(timeline: Timeline, settings: Settings, tags: Tags) -> str:
+    """A hash of everything that shapes the episode's bytes: clips (content-addressed), their places,
+    levels, encoding and tags."""
+    recipe = repr((__version__, timeline, settings.levels, settings.bitrate, tags))
+    return hashlib.sha256(recipe.encode("utf-8")).hexdigest()
 
 
 def metered(blocks: Iterator[np.ndarray], meter: LoudnessMeter) -> Iterator[np.ndarray]:

@@ -8,13 +8,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TDRC, TIT2, TPE1, TRCK, TSSE, CTOCFlags
+from mutagen.id3 import (
+    APIC,
+    CHAP,
+    COMM,
+    CTOC,
+    ID3,
+    TALB,
+    TDRC,
+    TIT2,
+    TPE1,
+    TRCK,
+    TSSE,
+    TXXX,
+    CTOCFlags,
+)
+from mutagen.id3 import error as ID3Error
 
 from audiodrama import __version__, runtime
 from audiodrama.errors import ToolError
 from audiodrama.files import atomic_path, write_text_atomic
 from audiodrama.mix import Timeline
 from audiodrama.script import HEADING
+
+BUILD_TAG = "audiodrama build"
+"""Description of the TXXX frame holding the build fingerprint."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,8 @@ class Tags:
     """Year of publication."""
     cover: Path | None = None
     """Cover image (JPEG or PNG)."""
+    build: str = ""
+    """Fingerprint of everything the episode was made from; a re-run with the same one skips the work."""
 
 
 @dataclass(frozen=True)
@@ -64,25 +84,31 @@ def scene_chapters(timeline: Timeline) -> tuple[Chapter, ...]:
 
 
 def encode_mp3(blocks: Iterable[np.ndarray], sample_rate: int, target: Path, bitrate: str = "96k") -> None:
-    """Stream float32 mono blocks into ffmpeg's MP3 encoder; `target` appears only when complete."""
+    """Stream float32 mono blocks into ffmpeg's MP3 encoder, writing `target` (not atomically)."""
     command = [runtime.ffmpeg().executable, "-nostdin", "-v", "error", "-y", "-f", "f32le",
                "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0", "-codec:a", "libmp3lame",
-               "-b:a", bitrate, "-f", "mp3"]
+               "-b:a", bitrate, "-f", "mp3", str(target)]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE) as encoder:
+        assert encoder.stdin is not None and encoder.stderr is not None
+        try:
+            for block in blocks:
+                encoder.stdin.write(block.astype("<f4", copy=False).tobytes())
+        except BrokenPipeError:
+            pass  # ffmpeg died; its message is read below
+        finally:
+            encoder.stdin.close()
+        errors = encoder.stderr.read().decode(errors="replace").strip()
+    if encoder.returncode != 0:
+        raise ToolError(f"ffmpeg failed to encode {target.name}: {errors.splitlines()[-1] if errors else ''}",
+                        hint="run `audiodrama doctor`")
+
+
+def write_episode(blocks: Iterable[np.ndarray], sample_rate: int, target: Path, bitrate: str, tags: Tags,
+                  chapters: tuple[Chapter, ...] = ()) -> None:
+    """Encode and tag an episode; `target` appears only when complete."""
     with atomic_path(target) as temporary:
-        with subprocess.Popen([*command, str(temporary)], stdin=subprocess.PIPE,
-                              stderr=subprocess.PIPE) as encoder:
-            assert encoder.stdin is not None
-            try:
-                for block in blocks:
-                    encoder.stdin.write(block.astype("<f4", copy=False).tobytes())
-            except BrokenPipeError:
-                pass  # ffmpeg died; its message is read below
-            finally:
-                encoder.stdin.close()
-            errors = encoder.stderr.read().decode(errors="replace").strip() if encoder.stderr else ""
-        if encoder.returncode != 0:
-            raise ToolError(f"ffmpeg failed to encode {target.name}: {errors.splitlines()[-1] if errors else ''}",
-                            hint="run `audiodrama doctor`")
+        encode_mp3(blocks, sample_rate, temporary, bitrate)
+        write_tags(temporary, tags, chapters)
 
 
 def write_tags(mp3: Path, tags: Tags, chapters: tuple[Chapter, ...] = ()) -> None:
@@ -103,6 +129,8 @@ def write_tags(mp3: Path, tags: Tags, chapters: tuple[Chapter, ...] = ()) -> Non
         mime = "image/png" if tags.cover.suffix.lower() == ".png" else "image/jpeg"
         id3.add(APIC(encoding=3, mime=mime, type=3, desc="Cover", data=tags.cover.read_bytes()))
     id3.add(TSSE(encoding=3, text=f"audiodrama {__version__}"))
+    if tags.build:
+        id3.add(TXXX(encoding=3, desc=BUILD_TAG, text=tags.build))
     if chapters:
         ids = [f"chp{index}" for index in range(len(chapters))]
         id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
@@ -111,6 +139,15 @@ def write_tags(mp3: Path, tags: Tags, chapters: tuple[Chapter, ...] = ()) -> Non
             id3.add(CHAP(element_id=element_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
                          sub_frames=[TIT2(encoding=3, text=chapter.title)]))
     id3.save(mp3)
+
+
+def read_build(mp3: Path) -> str | None:
+    """The build fingerprint stored in an episode, or None (no file, no tag, unreadable)."""
+    try:
+        frames = ID3(mp3).getall(f"TXXX:{BUILD_TAG}")
+    except (OSError, ID3Error):
+        return None
+    return str(frames[0]) if frames else None
 
 
 def _timestamp(seconds: float, separator: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from mutagen.id3 import ID3
 
 from audiodrama.audio import decode
-from audiodrama.export import Tags, encode_mp3, scene_chapters, transcript, write_tags
+from audiodrama.export import Tags, encode_mp3, scene_chapters, transcript, write_episode, write_tags
 from audiodrama.mix import Pauses, Placement, build_timeline, pause_before, render
 from audiodrama.script import Segment
 
@@ -95,7 +95,7 @@ def test_failed_encode_leaves_no_file(tmp_path: Path) -> None:
         raise RuntimeError("mixer failed")
 
     with pytest.raises(RuntimeError):
-        encode_mp3(blocks(), RATE, target)
+        write_episode(blocks(), RATE, target, "64k", Tags(title="t"))
     assert list(tmp_path.iterdir()) == []
 
 

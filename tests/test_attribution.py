@@ -1,0 +1,189 @@
+"""Attribution, phenomenon by phenomenon, with seed passages; tiling as a property; memory bound."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audiodrama.attribution import attribute, discover_characters, parse_file
+from audiodrama.cast import Cast, Character
+from audiodrama.script import NARRATION, THOUGHT
+from audiodrama.text import BLANK, chapter_from_text
+
+FIXTURES = Path(__file__).parent / "fixtures" / "parser"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+
+CAST = Cast(
+    characters=(
+        Character("Naruto Uzumaki", ("Naruto", "Uzumaki Naruto", "kit", "dobe", "the blond"), "male"),
+        Character("Sasuke Uchiha", ("Sasuke", "Uchiha Sasuke", "the Uchiha"), "male"),
+        Character("Sakura Haruno", ("Sakura", "Sakura-Chan", "the pink haired medic"), "female"),
+        Character("Kurama", ("Kyuubi", "the fox", "the demon fox"), "male"),
+        Character("Tsunade", ("Tsunade-sama", "Hokage-sama", "the Hokage"), "female"),
+    )
+)
+
+
+def lines(text: str, cast: Cast | None = CAST) -> list[tuple[str | None, str]]:
+    """(speaker, spoken text) of every voiced segment."""
+    script = attribute(chapter_from_text(text), cast)
+    return [(s.speaker, s.text) for s in script.segments if s.kind != NARRATION and s.voiced_by_speaker]
+
+
+def test_explicit_tags_in_both_orders():
+    text = '"Are you ready Sasuke?" said Naruto\n\n"I been ready." replied Sasuke with a rare small smile.\n'
+    assert lines(text) == [("Naruto Uzumaki", "Are you ready Sasuke?"), ("Sasuke Uchiha", "I been ready.")]
+    assert lines('Sakura said, "Stop it."\n')[0][0] == "Sakura Haruno"
+
+
+def test_quote_interrupted_by_its_tag_is_one_speaker():
+    text = '"Yes," said Sasuke, "I will."\n'
+    assert lines(text) == [("Sasuke Uchiha", "Yes,"), ("Sasuke Uchiha", "I will.")]
+
+
+def test_pronoun_tag_resolves_by_gender():
+    text = (
+        "Sakura worked on his wound. Naruto slightly opened his eyes and saw a head of pink hair.\n\n"
+        '"Sakura?" he said weakly.\n'
+    )
+    assert lines(text) == [("Naruto Uzumaki", "Sakura?")]
+
+
+def test_descriptor_alias_from_the_cast():
+    assert lines("\"You don't trust me? I'm hurt.\" the fox said sarcastically.\n")[0][0] == "Kurama"
+
+
+def test_action_beat_names_the_speaker():
+    text = 'Sasuke was in bed.\n\nNaruto looked down. "I\'m leaving the village tonight."\n'
+    assert lines(text)[0][0] == "Naruto Uzumaki"
+
+
+def test_vocative_is_not_the_speaker():
+    text = 'Naruto stood up.\n\n"Why did you go, Sakura?" asked Naruto.\n\n"Sakura stop!"\n'
+    assert lines(text)[1][0] != "Sakura Haruno"
+
+
+def test_turn_taking_in_an_untagged_exchange():
+    text = (
+        '"Hey Kurama can you speed up the healing process?" asked Naruto.\n\n'
+        '"Don\'t you prefer your little cherry blossom healing you?" said Kurama.\n\n'
+        '"She isn\'t here right now."\n\n'
+        '"Hmph. Whatever you say."\n'
+    )
+    assert [s for s, _ in lines(text)] == ["Naruto Uzumaki", "Kurama", "Naruto Uzumaki", "Kurama"]
+
+
+def test_thought_tag_makes_a_thought():
+    text = '"Damn she\'s stronger than I remembered." Tsunade thought to herself.\n'
+    script = attribute(chapter_from_text(text), CAST)
+    quote = next(s for s in script.segments if s.kind != NARRATION)
+    assert (quote.kind, quote.speaker) == (THOUGHT, "Tsunade")
+
+
+def test_unclosed_quote_runs_to_the_end_of_its_paragraph():
+    text = '"Sasuke what\'s wrong?" she asked.\n\n"He left? The hospital?\n\n"The village."\n'
+    spoken = [t for _, t in lines(text)]
+    assert spoken == ["Sasuke what's wrong?", "He left? The hospital?", "The village."]
+
+
+def test_stray_closing_mark_is_narration():
+    text = 'She loves him... not me. I should be happy for her."\n\nAfter an hour he decided.\n'
+    assert lines(text) == []
+
+
+def test_multi_paragraph_speech_keeps_its_speaker():
+    speech = "I have a long story to tell you, and it will take a while to tell it properly. " * 3
+    text = f'Tsunade stood up.\n\n"{speech}\n\n"{speech}" said Tsunade.\n\n"And more."\n'
+    first, second = lines(text)[:2]
+    assert first[0] == second[0] == "Tsunade"
+
+
+def test_single_quote_dialogue_british_style():
+    text = "‘I don’t know,’ said Sakura. ‘Ask Naruto’s teacher.’\n\n‘Fine,’ said Naruto.\n"
+    assert lines(text) == [
+        ("Sakura Haruno", "I don’t know,"),
+        ("Sakura Haruno", "Ask Naruto’s teacher."),
+        ("Naruto Uzumaki", "Fine,"),
+    ]
+
+
+def test_discovery_merges_variants_and_guesses_gender():
+    text = (
+        '"Good day," said Mr. Darcy.\n\n"Indeed," said Darcy.\n\n"Oh!" cried Mrs. Bennet.\n\n'
+        '"Hush," said Mrs. Bennet.\n\n"Hi," said Naruto-kun.\n\n"Yo," said Naruto.\n'
+    )
+    found = {c.name: c for c in discover_characters(chapter_from_text(text))}
+    darcy = next(c for c in found.values() if "Darcy" in (c.name, *c.aliases))
+    assert {"Darcy", "Mr. Darcy"} <= {darcy.name, *darcy.aliases}
+    assert darcy.gender == "male" and found["Mrs. Bennet"].gender == "female"
+    assert any("Naruto" in (c.name, *c.aliases) and "Naruto-kun" in (c.name, *c.aliases) for c in found.values())
+
+
+def test_without_cast_speakers_are_names_from_the_text():
+    text = '"Hello," said Naruto.\n\n"Hi," said Sakura.\n\n"Bye," said Naruto.\n\n"Later," said Sakura.\n'
+    assert [s for s, _ in lines(text, None)] == ["Naruto", "Sakura", "Naruto", "Sakura"]
+
+
+def test_seed_chapter_with_its_cast_scores_well():
+    """The seed chapter's gold (copied as a fixture): most quotations get the gold speaker."""
+    data = yaml.safe_load((FIXTURES / "seed-cast.yaml").read_text(encoding="utf-8"))["characters"]
+    cast = Cast(characters=tuple(Character(n, tuple(i.get("aliases", ())), i["gender"]) for n, i in data.items()))
+    script = parse_file(FIXTURES / "chapter-000.txt", cast)
+    voiced = [s for s in script.segments if s.voiced_by_speaker]
+    gold = [json.loads(line) for line in (FIXTURES / "chapter-000.gold.jsonl").read_text().splitlines()]
+    hits = 0
+    for g in gold:
+        best = max(voiced, key=lambda s: min(g["end"], s.end) - max(g["start"], s.start))
+        hits += best.speaker == g["speaker"] or best.speaker in (g.get("alt_speakers") or [])
+    assert hits / len(gold) > 0.7
+
+
+def assert_tiles(text: str, script) -> None:
+    covered = [0] * (len(text) + 1)
+    last_start = -1
+    for s in script.segments:
+        assert 0 <= s.start <= s.end <= len(text) and s.start >= last_start
+        last_start = s.start
+        for i in range(s.start, s.end):
+            covered[i] += 1
+    for i, c in enumerate(text):
+        assert covered[i] == (0 if c in BLANK else 1) or (c in BLANK and covered[i] <= 1), (i, c)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([*"ab C.\"“”‘’'\n\t*-,!?\x00\ufeff", "Naruto", " said ", "\n\n", "Mr."])).map("".join)
+    | st.text()
+)
+def test_any_text_is_tiled(text):
+    assert_tiles(text, attribute(chapter_from_text(text), CAST))
+    assert_tiles(text, attribute(chapter_from_text(text), None))
+
+
+def test_seed_chapter_is_tiled():
+    text = (FIXTURES / "chapter-000.txt").read_text(encoding="utf-8")
+    assert_tiles(text, parse_file(FIXTURES / "chapter-000.txt", CAST))
+
+
+def test_ten_megabyte_chapter_memory_is_proportional():
+    text = (FIXTURES / "chapter-000.txt").read_text(encoding="utf-8")
+    big = text * (10_000_000 // len(text) + 1)
+    tracemalloc.start()
+    script = attribute(chapter_from_text(big), CAST)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert script.segments[-1].end <= len(big)
+    assert peak < 30 * len(big)
+
+
+@pytest.mark.skipif(not (SHARED / "corpus" / "seeds").is_dir(), reason="../shared corpus not present")
+def test_shared_seed_chapters_parse_and_tile():
+    for folder in sorted((SHARED / "corpus" / "seeds").iterdir()):
+        text = (folder / "text.txt").read_text(encoding="utf-8")
+        assert_tiles(text, parse_file(folder / "text.txt", CAST))

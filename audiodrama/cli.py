@@ -108,18 +108,75 @@ def voices(
     lang: Annotated[str | None, typer.Option("--lang", help="Only voices whose language starts so.")] = None,
 ) -> None:
     """List the engine's voices and the variants (with their genders) that can follow a `+`."""
+    from audiodrama.autocast import AUTO_BASES, AUTO_VARIANTS
     from audiodrama.voices import catalogue
 
     voices = catalogue()
-    table = Table("id", "name", "language", "gender", title="Base voices (use as `voice: en-us`)")
+    auto = {*AUTO_BASES, *AUTO_VARIANTS["male"], *AUTO_VARIANTS["female"]}
+    table = Table(title="Voices: write `voice: <id>`; each sounds male unless a variant (`en-us+f3`) says otherwise")
+    for column in ("id", "name", "language", "gender", "auto-cast"):
+        table.add_column(column, no_wrap=column != "name")
     for voice in voices.voices:
         if not lang or voice.language.startswith(lang.lower()):
-            table.add_row(voice.id, voice.name, voice.language, "male (espeak default)")
+            table.add_row(voice.language, voice.name, voice.language.split("-")[0], "male",
+                          "yes" if voice.language in auto else "")
     out.print(table)
-    table = Table("variant", "name", "gender", title="Variants (append to a voice: `en-us+f3`)")
-    for variant in voices.variants:
-        table.add_row(f"+{variant.id}", variant.name, variant.gender)
+    table = Table("variant", "name", "gender", "auto-cast", title="Variants: append to any voice, `en-us+f3`")
+    for gender in ("female", "male", "other"):
+        for variant in voices.variants_for(gender):
+            table.add_row(f"+{variant.id}", variant.name, gender, "yes" if variant.id in auto else "")
     out.print(table)
+
+
+cast_app = typer.Typer(no_args_is_help=True, help="Write a cast file from chapters, or check one.")
+app.add_typer(cast_app, name="cast")
+Chapters = Annotated[list[Path], typer.Argument(help="Chapter text files.")]
+
+
+@cast_app.command("init")
+def cast_init(
+    chapters: Chapters,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Cast file to write.")] = Path("cast.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing cast file.")] = False,
+) -> None:
+    """Discover the chapters' characters and write a cast file with auto-cast voices to edit."""
+    from audiodrama.casting import init_cast
+
+    casting = init_cast(chapters, output, force)
+    err.print(f"{output}: {len(casting.cast.characters)} characters; edit it, then `audiodrama audition {output}`")
+
+
+@cast_app.command("check")
+def cast_check(
+    cast: Annotated[Path, typer.Argument(help="Cast file (YAML).")],
+    chapters: Annotated[list[Path] | None, typer.Argument(help="Chapters to check it against.")] = None,
+) -> None:
+    """Validate a cast; report missing speakers, shared aliases, silent characters, voices too alike.
+
+    Exit status 0 when all is well, 1 when something is reported, 2 when the cast cannot be read.
+    """
+    from audiodrama.casting import check_cast
+
+    findings = check_cast(load_cast(cast), chapters or [])
+    for finding in findings:
+        out.print(f"{cast}: {finding.kind}: {finding.message}", markup=False)
+    if findings:
+        raise typer.Exit(1)
+    err.print(f"{cast}: OK")
+
+
+@app.command()
+def audition(
+    cast: Annotated[Path, typer.Argument(help="Cast file (YAML).")],
+    character: Annotated[str | None, typer.Option("--character", help="Only this character (or `narrator`).")] = None,
+    chapter: Annotated[Path | None, typer.Option("--chapter", help="Take each voice's first lines from it.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the MP3s.")] = Path("auditions"),
+) -> None:
+    """Write a short MP3 per voice of the cast, to listen to before producing an episode."""
+    from audiodrama.audition import audition as audition_voices
+
+    for made in audition_voices(load_cast(cast), output, character, chapter):
+        out.print(f"{made.mp3}: {made.name}, {made.voice.describe()}", markup=False)
 
 
 @app.command()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 from audiodrama.attribution.characters import Mention, Roster
@@ -39,13 +42,13 @@ class _Turn:
 class _Speakers:
     """Walks the chapter in reading order keeping the context a reader keeps."""
 
-    def __init__(self, chapter: Chapter, roster: Roster) -> None:
+    def __init__(self, chapter: Chapter, quotes: list[Quote], roster: Roster) -> None:
         self.chapter = chapter
         self.text = chapter.text
         self.roster = roster
         self.recent: list[tuple[int, str]] = []
         self.turns: list[_Turn] = []
-        self.narrator = _first_person_narrator(chapter, roster)
+        self.narrator = _first_person_narrator(chapter, quotes, roster)
 
     # -- subjects -------------------------------------------------------------------------------
 
@@ -259,11 +262,34 @@ def _is_vocative(text: str, mention: Mention, quote: Quote) -> bool:
     return (opens and closes) or mention.start == quote.inner_start
 
 
-def _first_person_narrator(chapter: Chapter, roster: Roster) -> str | None:
-    """The narrator of a first-person chapter: named by others in speech, rarely in narration."""
-    return None
+_FIRST_PERSON_TAG = re.compile(
+    r"\b(?:I|we) (?:said|asked|replied|answered|cried)\b|\b(?:said|asked|replied|answered|cried) I\b"
+)
+
+
+def _first_person_narrator(chapter: Chapter, quotes: list[Quote], roster: Roster) -> str | None:
+    """The narrator of a first-person chapter ("said I"): the character others name most often in
+    speech among those the narration (almost) never names."""
+    text = chapter.text
+    starts = [q.start for q in quotes]
+    outside = 0
+    for m in _FIRST_PERSON_TAG.finditer(text):
+        k = bisect.bisect_right(starts, m.start()) - 1
+        outside += k < 0 or quotes[k].end <= m.start()
+    if outside < 5:
+        return None
+    spoken: Counter[str] = Counter()
+    for q in quotes:
+        for m in roster.mentions(text, q.inner_start, q.inner_end):
+            spoken.update(m.names[:1])
+    if not spoken:
+        return None
+    told = Counter(m.names[0] for m in roster.mentions(text, 0, len(text)))
+    named_in_speech_only = [n for n in spoken if spoken[n] >= 0.9 * told[n]]
+    best = max(named_in_speech_only, key=spoken.__getitem__, default=None)
+    return best if best and spoken[best] >= 5 else None
 
 
 def decide_speakers(chapter: Chapter, quotes: list[Quote], roster: Roster) -> list[Decision]:
     """One decision per quote, in order."""
-    return _Speakers(chapter, roster).run(quotes)
+    return _Speakers(chapter, quotes, roster).run(quotes)

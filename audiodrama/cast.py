@@ -214,9 +214,10 @@ def pronounce(text: str, pronunciations: tuple[tuple[str, str], ...]) -> str:
 
     def respell(match: re.Match[str]) -> str:
         found = match.group(0)
-        spoken = exact.get(found) or folded[found.casefold()]
-        if found.isupper() and len(found) > 1 and not PHONEMES.search(spoken):
-            return spoken.upper()
-        return spoken
+        if found.isupper() and found in exact:  # an acronym in the lexicon: as written
+            return exact[found]
+        spoken = folded[found.casefold()]
+        shouted = found.isupper() and len(found) > 1 and not PHONEMES.search(spoken)
+        return spoken.upper() if shouted else spoken
 
     return pattern.sub(respell, text)

@@ -1,4 +1,4 @@
-"""The cast file: loading, validation with located messages, auto-casting, pronunciations."""
+"""The cast file: loading, validation with located messages (library and CLI), thoughts, pronunciations."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from audiodrama.cast import Cast, Character, Voice, auto_voice, load_cast, pronounce, voice_for
+from audiodrama.cast import Cast, Character, Delivery, Voice, load_cast, pronounce, voice_for
 from audiodrama.errors import InputError
 from audiodrama.voices import catalogue
 from tests.conftest import CASTS, run_cli
@@ -35,30 +35,61 @@ def test_main_characters_of_sample_cast_have_distinct_voices() -> None:
     assert len(specs) == len(mains) + 1
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("characters:\n  Naruto:\n    pich: 40\n",
-         "3:5: unknown key 'pich' in character 'Naruto' (did you mean 'pitch'?)"),
-        ("characters:\n  Naruto:\n    voice: en-us+f9\n", "3:12: voice 'en-us+f9' is not installed; close matches:"),
-        ("characters:\n  Naruto: {rate: fast}\n", "2:18: rate of character 'Naruto' must be a whole number"),
-        ("characters:\n  Naruto: {pitch: 140}\n", "2:19: pitch of character 'Naruto' must be from 0 to 100"),
-        ("characters:\n  Naruto: {gender: boy}\n", "gender of 'Naruto' must be one of male, female, other"),
-        ("characters: [\n", "YAML syntax error"),
-        ("narrator:\n\tvoice: en-us\n", "2:1: YAML syntax error"),
-        ("characters:\n  A: {}\n  A: {}\n", "3:3: duplicate key 'A'"),
-        ("colour: red\n", "1:1: unknown key 'colour' in the cast file"),
-        ("characters:\n  A: !!python/object:os.system {}\n", "2:6: YAML tag"),
-        ("a: &x [1]\nb: *x\n", "anchors and aliases"),
-        ("", "cast file is empty"),
-    ],
-)
+BAD_CASTS = [
+    ("characters:\n  Naruto Uzumaki:\n    pich: 40\n",
+     "3:5: unknown key 'pich' in character 'Naruto Uzumaki' (did you mean 'pitch'?)"),
+    ("characters:\n  Naruto:\n    voice: en-us+f9\n",
+     "3:12: voice 'en-us+f9' is not installed; close matches: en-us+f5, en-us+f4, en-us+f3 (in character 'Naruto')"),
+    ("narrator:\n  voice: en-uk\n", "2:10: voice 'en-uk' is not installed; close matches: en-us"),
+    ("characters:\n  Naruto: {rate: fast}\n",
+     "2:18: rate of character 'Naruto' must be a whole number from 80 to 450, not 'fast'"),
+    ("characters:\n  Naruto: {pitch: 140}\n", "2:19: pitch of character 'Naruto' must be from 0 to 100, not 140"),
+    ("narrator: {volume: 2}\n", "1:20: volume of narrator must be from 0 to 1, not 2"),
+    ("characters:\n  Naruto: {gender: boy}\n",
+     "2:20: gender of 'Naruto' must be one of male, female, other, not 'boy'"),
+    ("characters:\n  Naruto: {aliases: kit}\n", "2:21: aliases of 'Naruto' must be a list, like [a, b]"),
+    ("characters:\n  Naruto:\n    thought: {rat: 120}\n",
+     "3:15: unknown key 'rat' in thoughts of 'Naruto' (did you mean 'rate'?)"),
+    ("characters:\n  Naruto:\n    thought: {voice: en-us+whisperr}\n",
+     "3:22: voice 'en-us+whisperr' is not installed; close matches: en-us+whisper"),
+    ("narrator:\n  voice: en-us\n  aliases: [x]\n", "3:3: unknown key 'aliases' in narrator"),
+    ("pronunciations:\n  Kyuubi: '[[kju:bi'\n", "2:11: pronunciation of 'Kyuubi' has unbalanced [[...]]"),
+    ("pronunciations:\n  Kyuubi: ''\n", "2:11: pronunciation of 'Kyuubi' is empty"),
+    ("characters: [\n", "YAML syntax error"),
+    ("narrator:\n\tvoice: en-us\n", "2:1: YAML syntax error"),
+    ("characters:\n  A: {}\n  A: {}\n", "3:3: duplicate key 'A'"),
+    ("characters:\n  Naruto: {}\n  naruto: {}\n", "3:11: character 'naruto' is listed twice"),
+    ("colour: red\n",
+     "1:1: unknown key 'colour' in the cast file (allowed: title, narrator, characters, pronunciations)"),
+    ("characters:\n  A: !!python/object:os.system {}\n", "2:6: YAML tag"),
+    ("a: &x [1]\nb: *x\n", "anchors and aliases"),
+    ("", "cast file is empty"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_CASTS)
 def test_bad_cast_is_refused_with_its_place(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(InputError) as caught:
         load_cast(path)
-    assert str(path) in str(caught.value)
+    assert str(caught.value).startswith(str(path))
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_CASTS)
+def test_cli_reports_bad_cast_on_one_line_with_status_2(tmp_path: Path, text: str, message: str) -> None:
+    cast = write(tmp_path, text)
+    result = run_cli("cast", "check", cast)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"audiodrama: error: {cast}:")
+    assert message in result.stderr
+
+
+def test_missing_cast_file_is_status_2(tmp_path: Path) -> None:
+    result = run_cli("cast", "check", tmp_path / "nope.yaml")
+    assert result.returncode == 2
+    assert "nope.yaml: cast file not found (check the path)" in result.stderr
 
 
 def test_close_voice_matches_are_suggested() -> None:
@@ -66,33 +97,27 @@ def test_close_voice_matches_are_suggested() -> None:
         catalogue().resolve("en-us+f9")
 
 
-def test_cli_reports_bad_cast_on_one_line_with_status_2(tmp_path: Path) -> None:
-    cast = write(tmp_path, "characters:\n  Naruto:\n    pich: 40\n")
-    chapter = tmp_path / "chapter.txt"
-    chapter.write_text('"Hello," said Naruto.\n', encoding="utf-8")
-    result = run_cli("produce", chapter, "--cast", cast, "-o", tmp_path / "out", "-q")
-    assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0
-    assert "Traceback" not in result.stderr
-    assert f"{cast}:3:5: unknown key 'pich'" in result.stderr
-    assert not (tmp_path / "out").exists()
+def test_thought_settings_change_only_thoughts(tmp_path: Path) -> None:
+    cast = load_cast(write(tmp_path, "characters:\n  Hinata:\n    voice: en-us+f2\n    rate: 170\n"
+                                     "    thought: {voice: en-us+whisperf, rate: 140, volume: 0.6}\n"))
+    assert voice_for(cast, "Hinata") == Voice("en-us+f2", 170, 50, 1.0)
+    assert voice_for(cast, "Hinata", "dialogue") == Voice("en-us+f2", 170, 50, 1.0)
+    assert voice_for(cast, "Hinata", "thought") == Voice("en-us+whisperf", 140, 50, 0.6)
 
 
-def test_auto_voice_is_stable_gendered_and_never_the_narrators() -> None:
-    narrator = Voice(voice="en-us+m3")
-    for name in ["Alice", "Bob", "Kurama", "Mr. Darcy", "Nurse"]:
-        for gender, prefix in (("male", "+m"), ("female", "+f")):
-            voice = auto_voice(name, gender, narrator)
-            assert voice == auto_voice(name, gender, narrator)
-            assert prefix in voice.voice
-            assert voice.voice != narrator.voice
-            catalogue().resolve(voice.voice)
+def test_settings_without_a_voice_tune_the_auto_cast_voice(tmp_path: Path) -> None:
+    cast = load_cast(write(tmp_path, "characters:\n  Hinata: {gender: female, pitch: 70, thought: {rate: 120}}\n"))
+    hinata = cast.character("Hinata")
+    assert hinata.voice is None and hinata.adjust == Delivery(pitch=70)
+    plain = voice_for(Cast(characters=(Character("Hinata", gender="female"),)), "Hinata")
+    assert voice_for(cast, "Hinata") == Voice(plain.voice, plain.rate, 70, plain.volume)
+    assert voice_for(cast, "Hinata", "thought").rate == 120
 
 
-def test_auto_voice_does_not_depend_on_other_characters() -> None:
-    small = Cast(characters=(Character("Yamato", gender="male"),))
-    large = Cast(characters=tuple(Character(n, gender="male") for n in ["Aa", "Yamato", "Zz", "Bb"]))
-    assert voice_for(small, "Yamato") == voice_for(large, "yamato")
+def test_voice_names_are_canonicalised(tmp_path: Path) -> None:
+    cast = load_cast(write(tmp_path, "narrator: {voice: gmw/en-US}\ncharacters:\n  A: {voice: English (America)+F3}\n"))
+    assert cast.narrator.voice == "en-us"
+    assert voice_for(cast, "A").voice == "en-us+f3"
 
 
 def test_pronunciations_replace_whole_words_only() -> None:
@@ -100,3 +125,12 @@ def test_pronunciations_replace_whole_words_only() -> None:
     assert pronounce("The Kyuubi roared. KYUUBI!", rules) == "The Kyoo-bee roared. KYOO-BEE!"
     assert pronounce("Kyuubis and Jonin-level", rules) == "Kyuubis and Jonin-level"
     assert pronounce("a jonin", rules) == "a Joe-nin"
+
+
+def test_pronunciations_are_case_aware_and_applied_once() -> None:
+    rules = (("US", "you-ess"), ("Uchiha", "Oo-chee-ha"), ("Uchiha Sasuke", "Oo-chee-ha Sass-kay"),
+             ("Kyuubi", "[[kj'u:bi]]"), ("Oo", "never"))
+    assert pronounce("Let us go to the US.", rules) == "Let us go to the you-ess."
+    assert pronounce("Uchiha Sasuke and the Uchiha", rules) == "Oo-chee-ha Sass-kay and the Oo-chee-ha"
+    assert pronounce("KYUUBI!", rules) == "[[kj'u:bi]]!"
+    assert pronounce("No lexicon.", ()) == "No lexicon."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +28,31 @@ def load_clip(path: Path, sample_rate: int, volume: float = 1.0) -> np.ndarray:
     return np.frombuffer(segment.raw_data, dtype=np.int16)
 
 
+def _decode_command(path: Path, sample_rate: int) -> list[str]:
+    return [runtime.ffmpeg().executable, "-nostdin", "-v", "error", "-i", str(path),
+            "-f", "f32le", "-ac", "1", "-ar", str(sample_rate), "pipe:1"]
+
+
+def _decode_error(path: Path, stderr: bytes) -> ToolError:
+    message = stderr.decode(errors="replace").strip().splitlines()
+    return ToolError(f"ffmpeg cannot decode {path}: {message[-1] if message else 'unknown error'}")
+
+
 def decode(path: Path, sample_rate: int = 22050) -> np.ndarray:
     """Decode any audio file ffmpeg reads into mono float32 samples in [-1, 1] at `sample_rate`."""
-    command = [runtime.ffmpeg().executable, "-nostdin", "-v", "error", "-i", str(path),
-               "-f", "f32le", "-ac", "1", "-ar", str(sample_rate), "pipe:1"]
-    result = subprocess.run(command, capture_output=True, check=False)
+    result = subprocess.run(_decode_command(path, sample_rate), capture_output=True, check=False)
     if result.returncode != 0:
-        message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise ToolError(f"ffmpeg cannot decode {path}: {message[-1] if message else 'unknown error'}")
+        raise _decode_error(path, result.stderr)
     return np.frombuffer(result.stdout, dtype=np.float32)
+
+
+def decode_blocks(path: Path, sample_rate: int, block: int = 1 << 16) -> Iterator[np.ndarray]:
+    """Decode like `decode`, as a stream of float32 blocks in constant memory."""
+    with subprocess.Popen(_decode_command(path, sample_rate), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as decoder:
+        assert decoder.stdout is not None and decoder.stderr is not None
+        while chunk := decoder.stdout.read(block * 4):
+            yield np.frombuffer(chunk[: len(chunk) // 4 * 4], dtype=np.float32)
+        stderr = decoder.stderr.read()
+    if decoder.returncode != 0:
+        raise _decode_error(path, stderr)

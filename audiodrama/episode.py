@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from audiodrama.cast import Cast, pronounce, voice_for
 from audiodrama.errors import InputError
 from audiodrama.export import Tags, read_build, scene_chapters, write_episode, write_transcripts
 from audiodrama.files import ensure_writable_dir, write_text_atomic
-from audiodrama.loudness import Loudness, LoudnessMeter
+from audiodrama.loudness import Loudness
 from audiodrama.mix import Placement, Timeline, build_timeline, measure_episode, render
 from audiodrama.script import Script, Segment
 from audiodrama.settings import Settings
@@ -25,6 +26,8 @@ from audiodrama.synthesis import ClipRequest, synthesize_all
 
 SPEAKABLE = re.compile(r"\w")
 SCRIPT_SUFFIX = ".script"
+GAIN_ITERATIONS = 4
+"""At most this many measuring renders to find the episode gain."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class Episode:
     synthesized: int
     """Clips made in this run (the rest came from the cache)."""
     loudness: Loudness | None
-    """Loudness and true peak of the mix as it went to the encoder; None when the episode was up to date."""
+    """Loudness and true peak measured on the encoded episode; None when it was up to date."""
 
 
 def read_source(source: Path, cast: Cast | None) -> Script:
@@ -98,16 +101,29 @@ def produce(
     build = fingerprint(timeline, settings, tags)
     loudness = None
     if read_build(mp3) != build or not all(p.exists() for p in (script_file, *transcripts)):
-        measured = measure_episode(render(timeline, settings.levels), settings.sample_rate)
-        gain_db = settings.levels.target_lufs - measured.integrated
-        meter = LoudnessMeter(settings.sample_rate)
-        write_episode(metered(render(timeline, settings.levels, gain_db), meter), settings.sample_rate, mp3,
-                      settings.bitrate, replace(tags, build=build), scene_chapters(timeline))
+        loudness = write_episode(partial(render, timeline, settings.levels), partial(episode_gain, timeline, settings),
+                                 settings.levels.target_lufs, settings.sample_rate, mp3, settings.bitrate,
+                                 replace(tags, build=build), scene_chapters(timeline))
         write_transcripts(timeline, mp3)
         write_text_atomic(script_file, scripts.to_jsonl(script))
-        loudness = meter.result()
     return Episode(mp3, script_file, transcripts, timeline, len(segments), sum(not c.cached for c in clips),
                    loudness)
+
+
+def episode_gain(timeline: Timeline, settings: Settings, lufs: float) -> float:
+    """The gain (dB) that brings the mix to `lufs`.
+
+    Clips are levelled to `speech_lufs`, which predicts the gain; the limiter and the beds move the
+    result a little, so the mix is measured and the gain corrected until it lands within 0.05 LU.
+    """
+    levels = settings.levels
+    gain = lufs - levels.speech_lufs
+    for _ in range(GAIN_ITERATIONS):
+        measured = measure_episode(render(timeline, levels, gain), settings.sample_rate).integrated
+        if not np.isfinite(measured) or abs(lufs - measured) < 0.05:
+            break
+        gain += lufs - measured
+    return gain
 
 
 def fingerprint(timeline: Timeline, settings: Settings, tags: Tags) -> str:
@@ -115,10 +131,3 @@ def fingerprint(timeline: Timeline, settings: Settings, tags: Tags) -> str:
     levels, encoding and tags."""
     recipe = repr((__version__, timeline, settings.levels, settings.bitrate, tags))
     return hashlib.sha256(recipe.encode("utf-8")).hexdigest()
-
-
-def metered(blocks: Iterator[np.ndarray], meter: LoudnessMeter) -> Iterator[np.ndarray]:
-    """Pass blocks through unchanged, measuring them on the way."""
-    for block in blocks:
-        meter.feed(block)
-        yield block

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from mutagen import MutagenError
 from mutagen.id3 import (
     APIC,
     CHAP,
@@ -23,14 +24,17 @@ from mutagen.id3 import (
     TXXX,
     CTOCFlags,
 )
-from mutagen.id3 import error as ID3Error
 
 from audiodrama import __version__, runtime
+from audiodrama.audio import decode_blocks
 from audiodrama.errors import ToolError
 from audiodrama.files import atomic_path, write_text_atomic
-from audiodrama.mix import Timeline
+from audiodrama.loudness import Loudness
+from audiodrama.mix import Timeline, measure_episode
 from audiodrama.script import HEADING
 
+LOUDNESS_TOLERANCE = 0.2
+"""Largest miss (LU) of the target loudness accepted on the encoded episode before re-encoding."""
 BUILD_TAG = "audiodrama build"
 """Description of the TXXX frame holding the build fingerprint."""
 
@@ -103,12 +107,24 @@ def encode_mp3(blocks: Iterable[np.ndarray], sample_rate: int, target: Path, bit
                         hint="run `audiodrama doctor`")
 
 
-def write_episode(blocks: Iterable[np.ndarray], sample_rate: int, target: Path, bitrate: str, tags: Tags,
-                  chapters: tuple[Chapter, ...] = ()) -> None:
-    """Encode and tag an episode; `target` appears only when complete."""
+def write_episode(render_at: Callable[[float], Iterable[np.ndarray]], gain_for: Callable[[float], float],
+                  target_lufs: float, sample_rate: int, target: Path, bitrate: str, tags: Tags,
+                  chapters: tuple[Chapter, ...] = ()) -> Loudness:
+    """Encode, verify and tag an episode; `target` appears only when complete.
+
+    `render_at(gain_db)` gives the mix at a gain and `gain_for(lufs)` the gain that brings the mix to
+    a loudness. What was written is decoded and measured; when the encoder moved its loudness by more
+    than `LOUDNESS_TOLERANCE`, the mix is aimed that much the other way and encoded once more.
+    """
     with atomic_path(target) as temporary:
-        encode_mp3(blocks, sample_rate, temporary, bitrate)
+        encode_mp3(render_at(gain_for(target_lufs)), sample_rate, temporary, bitrate)
+        measured = measure_episode(decode_blocks(temporary, sample_rate), sample_rate)
+        error = target_lufs - measured.integrated
+        if np.isfinite(error) and abs(error) > LOUDNESS_TOLERANCE:
+            encode_mp3(render_at(gain_for(target_lufs + error)), sample_rate, temporary, bitrate)
+            measured = measure_episode(decode_blocks(temporary, sample_rate), sample_rate)
         write_tags(temporary, tags, chapters)
+    return measured
 
 
 def write_tags(mp3: Path, tags: Tags, chapters: tuple[Chapter, ...] = ()) -> None:
@@ -145,7 +161,7 @@ def read_build(mp3: Path) -> str | None:
     """The build fingerprint stored in an episode, or None (no file, no tag, unreadable)."""
     try:
         frames = ID3(mp3).getall(f"TXXX:{BUILD_TAG}")
-    except (OSError, ID3Error):
+    except MutagenError:
         return None
     return str(frames[0]) if frames else None
 

@@ -30,6 +30,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(handle)
     temp_path = Path(temporary)
+    umask = os.umask(0)
+    os.umask(umask)
+    temp_path.chmod(0o666 & ~umask)  # as an ordinary new file would be, not mkstemp's 0600
     try:
         yield temp_path
         os.replace(temp_path, target)

@@ -114,7 +114,7 @@ class Levels:
     """Integrated loudness of the finished episode (podcast standard)."""
     true_peak_db: float = -1.0
     """Highest true peak allowed in the finished episode, dBTP."""
-    limiter_margin_db: float = 0.7
+    limiter_margin_db: float = 0.5
     """Extra headroom under the ceiling for the limiter's estimate and the MP3 encoder's overshoot."""
     thought_gain_db: float = -5.0
     """Thoughts are this much quieter than speech."""

@@ -15,6 +15,7 @@ from audiodrama import __version__
 from audiodrama import script as scripts
 from audiodrama.attribution import parse_file
 from audiodrama.cast import Cast, pronounce, voice_for
+from audiodrama.casting import cast_scripts
 from audiodrama.errors import InputError
 from audiodrama.export import Tags, read_build, scene_chapters, write_episode, write_transcripts
 from audiodrama.files import ensure_writable_dir, write_text_atomic
@@ -76,12 +77,13 @@ def produce(
     """Produce `out_dir/<name>.mp3` (with `.srt`, `.vtt` and `.script.jsonl` beside it) from a chapter."""
     settings = settings or Settings()
     script = read_source(source, cast)
+    cast = cast_scripts(cast, [script]).cast  # every speaker voiced, scene partners kept apart
     segments = voiced_segments(script)
     if not segments:
         raise InputError("nothing to read aloud: the chapter has no words", path=source,
                          hint="give a chapter with text")
     ensure_writable_dir(out_dir)
-    voices = [voice_for(cast, s.speaker if s.voiced_by_speaker else None) for s in segments]
+    voices = [voice_for(cast, s.speaker if s.voiced_by_speaker else None, s.kind) for s in segments]
     requests = [
         ClipRequest(text=pronounce(s.text, cast.pronunciations), voice=v,
                     label=f"{source.name} offset {s.start} ({s.speaker or 'narrator'})")

@@ -81,7 +81,8 @@ def _chosen(cast: Cast, character: str | None) -> list[str | None]:
     if character.casefold() == NARRATOR:
         return [None]
     names = [NARRATOR, *(c.name for c in cast.characters)]
-    close = difflib.get_close_matches(character, names, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(character, [*names, *(a for c in cast.characters for a in c.aliases)],
+                                      n=3, cutoff=0.6)
     hint = f"did you mean {', '.join(map(repr, close))}?" if close else f"the cast has {', '.join(map(repr, names))}"
     raise InputError(f"no character {character!r} in the cast", path=cast.path or None, hint=hint)
 

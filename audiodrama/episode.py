@@ -80,7 +80,7 @@ def produce(
     cast = cast_scripts(cast, [script]).cast  # every speaker voiced, scene partners kept apart
     segments = voiced_segments(script)
     if not segments:
-        raise InputError("nothing to read aloud: the chapter has no words", path=source,
+        raise InputError("the chapter is empty: it has no words to read aloud", path=source,
                          hint="give a chapter with text")
     ensure_writable_dir(out_dir)
     voices = [voice_for(cast, s.speaker if s.voiced_by_speaker else None, s.kind) for s in segments]

@@ -1,0 +1,193 @@
+"""`audiodrama produce` end to end with the real engine and ffmpeg: the MP3 is decoded and measured."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mutagen.id3 import ID3
+
+from audiodrama.audio import decode, load_clip
+from audiodrama.cast import load_cast
+from audiodrama.episode import Episode, produce
+from tests.conftest import CASTS, REPO, SAMPLES, run_cli
+from tests.test_mix_export import silences
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHORT = FIXTURES / "short-chapter.txt"
+
+
+@pytest.fixture(scope="module")
+def short_episode(tmp_path_factory: pytest.TempPathFactory) -> Episode:
+    return produce(SHORT, load_cast(CASTS / "seeds.yaml"), tmp_path_factory.mktemp("short"))
+
+
+def best_match(audio: np.ndarray, clip: np.ndarray, start: int, search: int) -> float:
+    """Highest normalised correlation of `clip` with `audio` around `start` (+/- `search` samples)."""
+    clip = clip.astype(np.float64)
+    best = 0.0
+    for offset in range(max(0, start - search), start + search + 1, 4):
+        window = audio[offset: offset + len(clip)].astype(np.float64)
+        if len(window) < len(clip):
+            break
+        denominator = np.linalg.norm(window) * np.linalg.norm(clip)
+        if denominator:
+            best = max(best, float(window @ clip / denominator))
+    return best
+
+
+def test_episode_files_are_written(short_episode: Episode) -> None:
+    out = short_episode.mp3.parent
+    assert sorted(p.name for p in out.iterdir()) == [
+        "short-chapter.mp3", "short-chapter.script.jsonl", "short-chapter.srt", "short-chapter.vtt"]
+    assert str(ID3(short_episode.mp3)["TIT2"]) == "At Valley of The End"
+    rows = [json.loads(line) for line in short_episode.script_file.read_text().splitlines()]
+    assert [r["speaker"] for r in rows if r["kind"] == "dialogue"] == [
+        "Naruto Uzumaki", "Sasuke Uchiha", "Sakura Haruno", "Naruto Uzumaki"]
+
+
+def test_every_line_is_heard_in_order_at_its_transcript_time(short_episode: Episode) -> None:
+    timeline = short_episode.timeline
+    rate = timeline.sample_rate
+    audio = decode(short_episode.mp3, rate)
+    assert len(audio) / rate == pytest.approx(timeline.seconds, abs=0.1)
+    clips = {cue.clip_path: load_clip(cue.clip_path, rate)[: cue.frames].astype(np.float32) for cue in timeline.cues}
+    for cue in timeline.cues:
+        scores = {path: best_match(audio, clip, cue.start, search=rate // 50) for path, clip in clips.items()}
+        assert scores[cue.clip_path] > 0.8, cue.segment.text  # the limiter bends the waveform a little
+        assert max(scores, key=scores.get) == cue.clip_path, cue.segment.text
+
+
+def test_no_long_silences_and_scene_break_is_the_longest(short_episode: Episode) -> None:
+    rate = short_episode.timeline.sample_rate
+    audio = decode(short_episode.mp3, rate)
+    gaps = silences(audio, rate, minimum=0.15)
+    assert max(length for _, length in gaps) < 2.6
+    inner = [(start, length) for start, length in gaps if 1.0 < start < len(audio) / rate - 2.0]
+    longest_start = max(inner, key=lambda gap: gap[1])[0]
+    scene_cue = next(c for c in short_episode.timeline.cues if c.segment.scene == 1)
+    assert longest_start < scene_cue.start / rate < longest_start + 2.6
+
+
+def test_duration_fits_the_words(short_episode: Episode) -> None:
+    words = sum(len(c.segment.text.split()) for c in short_episode.timeline.cues)
+    speech = sum(c.frames for c in short_episode.timeline.cues) / short_episode.timeline.sample_rate
+    assert 100 < words / (speech / 60) < 260  # words per minute across casts of 140-180 wpm
+
+
+def pitch_of(samples: np.ndarray, rate: int) -> float:
+    """Median F0 (Hz) of voiced 40 ms frames, by autocorrelation."""
+    size = int(0.04 * rate)
+    estimates = []
+    for start in range(0, len(samples) - size, size):
+        frame = samples[start: start + size].astype(np.float64)
+        if np.sqrt(np.mean(frame**2)) < 0.02:
+            continue
+        frame -= frame.mean()
+        corr = np.correlate(frame, frame, "full")[size - 1:]
+        low, high = rate // 400, rate // 60
+        lag = low + int(np.argmax(corr[low:high]))
+        if corr[lag] > 0.3 * corr[0]:
+            estimates.append(rate / lag)
+    return float(np.median(estimates))
+
+
+def test_a_line_in_two_cast_voices_sounds_different(tmp_path: Path) -> None:
+    cast_text = (CASTS / "seeds.yaml").read_text()
+    low = tmp_path / "low.yaml"
+    high = tmp_path / "high.yaml"
+    low.write_text(cast_text.replace("voice: en-us+m3\n    rate: 180\n    pitch: 58",
+                                     "voice: en-us+m3\n    rate: 180\n    pitch: 10"))
+    high.write_text(cast_text.replace("voice: en-us+m3\n    rate: 180\n    pitch: 58",
+                                      "voice: en-us+f2\n    rate: 180\n    pitch: 90"))
+    pitches = []
+    for cast in (low, high):
+        episode = produce(SHORT, load_cast(cast), tmp_path / cast.stem)
+        cue = next(c for c in episode.timeline.cues if c.segment.speaker == "Naruto Uzumaki")
+        rate = episode.timeline.sample_rate
+        audio = decode(episode.mp3, rate)[cue.start: cue.end]
+        pitches.append(pitch_of(audio, rate))
+    assert pitches[1] > 1.5 * pitches[0]
+
+
+def test_edited_script_is_rendered_as_edited(tmp_path: Path, short_episode: Episode) -> None:
+    script_file = tmp_path / "short-chapter.script.jsonl"
+    rows = [json.loads(line) for line in short_episode.script_file.read_text().splitlines()]
+    target = next(r for r in rows if r["speaker"] == "Sasuke Uchiha")
+    target["speaker"] = "Sakura Haruno"
+    script_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    episode = produce(script_file, load_cast(CASTS / "seeds.yaml"), tmp_path / "out")
+    cue = next(c for c in episode.timeline.cues if c.segment.start == target["start"])
+    assert cue.segment.speaker == "Sakura Haruno"
+    assert episode.mp3.name == "short-chapter.mp3"
+
+
+def test_cli_produce_with_bundled_tools(tmp_path: Path) -> None:
+    result = run_cli("produce", SHORT, "--cast", CASTS / "seeds.yaml", "-o", tmp_path, "-q",
+                     env={"AUDIODRAMA_BUNDLED": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    audio = decode(tmp_path / "short-chapter.mp3")
+    assert len(audio) / 22050 > 10
+
+
+@pytest.mark.parametrize("bundled", ["0", "1"])
+def test_doctor_names_engine_and_ffmpeg(bundled: str) -> None:
+    if bundled == "0" and not (shutil.which("ffmpeg") and shutil.which("espeak-ng")):
+        pytest.skip("the system has no espeak-ng/ffmpeg of its own")
+    result = run_cli("doctor", env={"AUDIODRAMA_BUNDLED": bundled})
+    assert result.returncode == 0
+    source = "bundled" if bundled == "1" else "system"
+    assert f"({source})" in result.stdout.splitlines()[1]
+    assert f"({source})" in result.stdout.splitlines()[3]
+    assert "espeak-ng 1." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing", "chapter.txt: cannot read the chapter: No such file or directory"),
+        ("empty", "chapter.txt: the chapter is empty"),
+        ("yaml", "cast.yaml:3:1: YAML syntax error"),
+        ("key", "cast.yaml:2:12: unknown key 'pich'"),
+        ("voice", "cast.yaml:2:19: voice 'en-zz' is not installed"),
+    ],
+)
+def test_bad_input_one_line_status_2_nothing_written(tmp_path: Path, setup: str, message: str) -> None:
+    chapter = tmp_path / "chapter.txt"
+    cast = tmp_path / "cast.yaml"
+    chapter.write_text("" if setup == "empty" else '"Hi," said Naruto.\n')
+    cast.write_text({
+        "yaml": "characters:\n  Naruto: [unclosed\n",
+        "key": "characters:\n  Naruto: {pich: 3}\n",
+        "voice": "characters:\n  Naruto: {voice: en-zz}\n",
+    }.get(setup, "characters:\n  Naruto: {gender: male}\n"))
+    if setup == "missing":
+        chapter.unlink()
+    out = tmp_path / "out"
+    result = run_cli("produce", chapter, "--cast", cast, "-o", out, "-q")
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_module_entry_point_and_help() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("produce", "script", "voices", "doctor"):
+        assert command in result.stdout
+
+
+@pytest.mark.slow
+def test_seed_chapter_produces_a_full_episode(tmp_path: Path) -> None:
+    episode = produce(SAMPLES / "chapter-000.txt", load_cast(CASTS / "seeds.yaml"), tmp_path)
+    audio = decode(episode.mp3, episode.timeline.sample_rate)
+    assert len(audio) / episode.timeline.sample_rate == pytest.approx(episode.timeline.seconds, abs=0.15)
+    assert episode.lines > 200
+    assert len({c.segment.speaker for c in episode.timeline.cues}) >= 6
+    assert (REPO / "casts" / "seeds.yaml").exists()

@@ -91,9 +91,9 @@ class AmbienceSettings:
     """Bed level between lines, RMS in dB relative to full scale (1.0), before the episode gain."""
     duck_db: float = 15.0
     """How far the bed dips while anyone speaks, in dB."""
-    attack_ms: float = 120.0
+    attack_ms: float = 100.0
     """Time the bed takes to dip, ending where the speech starts (the timeline is known ahead)."""
-    release_ms: float = 450.0
+    release_ms: float = 350.0
     """Time the bed takes to come back after the speech ends."""
     crossfade_ms: float = 2500.0
     """Length of the cross-fade between two scenes' beds, centred on the scene change."""
@@ -404,11 +404,35 @@ class SceneBed:
     """Bed name, or None for no bed."""
 
 
-def _ramp(i: np.ndarray, start: float, length: float) -> np.ndarray:
-    """0 before `start`, 1 from `start + length` on, a raised-cosine in between (a step when `length`
-    is 0)."""
-    x = np.clip((i - start + 1) / (length + 1), 0.0, 1.0)
+def _raised_cosine(x: np.ndarray) -> np.ndarray:
     return 0.5 - 0.5 * np.cos(np.pi * x)
+
+
+def _equal_power(x: np.ndarray) -> np.ndarray:
+    return np.sin(np.pi / 2 * x)
+
+
+def _edge(first: int, length: int, start: int, span: int, shape: Shape, rising: bool = True) -> np.ndarray:
+    """Gain over samples `first`..`first + length` of an edge going from 0 to 1 (1 to 0 unless `rising`)
+    along `shape` over the `span` samples from `start`; a step when `span` is 0. Each sample's value
+    depends on its position only."""
+    lo = min(max(start - first, 0), length)
+    hi = min(max(start + span - first, 0), length)
+    out = np.empty(length)
+    out[:lo] = 0.0 if rising else 1.0
+    out[hi:] = 1.0 if rising else 0.0
+    if hi > lo:
+        x = (np.arange(first + lo, first + hi) - start + 1) / (span + 1)
+        out[lo:hi] = shape(x if rising else 1 - x)
+    return out
+
+
+def _looped(loop: np.ndarray, start: int, length: int) -> np.ndarray:
+    """Samples `start`..`start + length` of `loop` played over and over from sample 0."""
+    offset = start % len(loop)
+    if offset + length <= len(loop):
+        return loop[offset: offset + length]
+    return np.take(loop, np.arange(offset, offset + length), mode="wrap")
 
 
 def merge_intervals(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -450,9 +474,14 @@ class BedTrack:
                 self.loops[run.bed] = load_bed(run.bed, sample_rate, self.settings)
         self.speech = merge_intervals(speech)
         self._speech_ends = [end for _, end in self.speech]
-        self.attack, self.release = self.settings.attack_ms * ms, self.settings.release_ms * ms
-        self.crossfade = self.settings.crossfade_ms * ms
-        self.fade_in, self.fade_out = self.settings.fade_in_ms * ms, self.settings.fade_out_ms * ms
+        self.attack, self.release = round(self.settings.attack_ms * ms), round(self.settings.release_ms * ms)
+        crossfade = round(self.settings.crossfade_ms * ms)
+        fade_in, fade_out = round(self.settings.fade_in_ms * ms), round(self.settings.fade_out_ms * ms)
+        self._edges = [  # (bed, (start, span) of its rise, (start, span) of its fall) per run
+            (run.bed, (0, fade_in) if run.start <= 0 else (run.start - crossfade // 2, crossfade),
+             (frames - fade_out, fade_out) if run.end >= frames else (run.end - crossfade // 2, crossfade))
+            for run in self.runs
+        ]
 
     @classmethod
     def for_timeline(cls, timeline: Timeline, settings: AmbienceSettings | None = None) -> BedTrack:
@@ -464,32 +493,27 @@ class BedTrack:
 
     def block(self, start: int, length: int) -> np.ndarray:
         """float32 samples of the bed from sample `start` for `length` samples."""
-        i = np.arange(start, start + length, dtype=np.float64)
-        out = np.zeros(length, dtype=np.float64)
-        for run in self.runs:
-            gain = self._run_gain(run, i, start, length)
-            if gain is not None:
-                out += gain * np.take(self.loops[run.bed], np.arange(start, start + length), mode="wrap")
-        if self.runs:
-            out *= 10 ** ((self.settings.level_db - self.settings.duck_db * self._duck(i, start, length)) / 20)
+        out = np.zeros(length)
+        for bed, (rise, rise_span), (fall, fall_span) in self._edges:
+            if start + length > rise and start < fall + fall_span:
+                gain = _edge(start, length, rise, rise_span, _equal_power)
+                gain *= _edge(start, length, fall, fall_span, _equal_power, rising=False)
+                out += gain * _looped(self.loops[bed], start, length)
+        if self._edges:
+            out *= 10 ** ((self.settings.level_db - self.settings.duck_db * self._duck(start, length)) / 20)
         return out.astype(np.float32)
 
-    def _run_gain(self, run: SceneBed, i: np.ndarray, start: int, length: int) -> np.ndarray | None:
-        """Equal-power fade in and out of one run's bed, None when silent over the block."""
-        head = (0.0, self.fade_in) if run.start <= 0 else (run.start - self.crossfade / 2, self.crossfade)
-        tail = ((self.frames - self.fade_out, self.fade_out) if run.end >= self.frames
-                else (run.end - self.crossfade / 2, self.crossfade))
-        if start + length <= head[0] or start >= tail[0] + tail[1]:
-            return None
-        return np.sqrt(_ramp(i, *head) * (1 - _ramp(i, *tail)))
-
-    def _duck(self, i: np.ndarray, start: int, length: int) -> np.ndarray:
+    def _duck(self, start: int, length: int) -> np.ndarray:
         """How ducked each sample is, 0 (not at all) to 1 (fully, during speech)."""
         depth = np.zeros(length)
         k = bisect.bisect_right(self._speech_ends, start - self.release)
         while k < len(self.speech) and self.speech[k][0] - self.attack < start + length:
             s, e = self.speech[k]
-            depth = np.maximum(depth, _ramp(i, s - self.attack, self.attack) * (1 - _ramp(i, e, self.release)))
+            lo, hi = max(s - self.attack, start), min(e + self.release, start + length)
+            if hi > lo:
+                shape = (_edge(lo, hi - lo, s - self.attack, self.attack, _raised_cosine)
+                         * _edge(lo, hi - lo, e, self.release, _raised_cosine, rising=False))
+                np.maximum(depth[lo - start: hi - start], shape, out=depth[lo - start: hi - start])
             k += 1
         return depth
 

@@ -27,7 +27,7 @@ import tempfile
 import time
 import wave
 from abc import ABC, abstractmethod
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -55,6 +55,9 @@ WARM_UP_TEXT = "Ready."
 """Spoken once by every new engine before its first line; engines misbehave on their first call."""
 
 _WORKER_CODE = "from audiodrama.synthesis import _worker_entry; _worker_entry()"
+
+STARTUP_TIMEOUT = 60.0
+"""Seconds a new worker may take to load and warm up its engine (at least the per-line timeout)."""
 
 SILENCE_PEAK = 64
 """A clip whose samples all stay within this amplitude (of 32767) counts as silent."""
@@ -191,9 +194,14 @@ def synthesize_all(
     time a worker may take per piece of text (at most the engine's `max_chars`) before it counts
     as hung. `lexicon` stands for anything else that changes the audio (e.g. a pronunciation
     dictionary the engine is given); it only enters the cache key. `progress(done, total)` is
-    called as requests complete. Raises `EngineError` naming the line that failed `ATTEMPTS` times.
+    called as requests complete. Raises `EngineError` naming the line that failed `ATTEMPTS` times,
+    and ValueError for a request with blank text (there is nothing to synthesise).
     """
-    info = engine_info(engine)
+    for request in requests:
+        if not request.text.strip():
+            raise ValueError(f"{request.label}: nothing to say")
+    kind = engine_class(engine)
+    info = kind.info()
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     keys = [clip_key(info, r.voice, r.text, lexicon) for r in requests]
     clips: dict[str, Clip] = {}
@@ -206,9 +214,9 @@ def synthesize_all(
         if found:
             clips[key] = found
         else:
-            todo[key] = _Job(key, request, path, len(split_text(request.text, engine_class(engine).max_chars)))
+            todo[key] = _Job(key, request, path, len(split_text(request.text, kind.max_chars)))
     total = len(requests)
-    counts = {key: keys.count(key) for key in todo}
+    counts = Counter(key for key in keys if key in todo)
     done = total - sum(counts.values())
 
     def finished(job: _Job, frames: int, rate: int) -> None:
@@ -446,7 +454,6 @@ class _Pool:
 
     def __init__(self, engine: str, size: int, timeout: float, cache: Path) -> None:
         self.engine, self.size, self.timeout = engine, size, timeout
-        cache.mkdir(parents=True, exist_ok=True)
         self.cache = cache
         self.workers: list[_Worker] = []
         self.start_failures: list[str] = []
@@ -454,7 +461,13 @@ class _Pool:
     def run(self, jobs: list[_Job], finished: Callable[[_Job, int, int], None]) -> None:
         """Run every job; `finished(job, frames, rate)` as each clip lands in the cache."""
         pending = deque(jobs)
-        scratch = Path(tempfile.mkdtemp(prefix=".run-", dir=self.cache))
+        try:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            scratch = Path(tempfile.mkdtemp(prefix=".run-", dir=self.cache))
+        except OSError as error:
+            raise EngineError(
+                f"cannot write clips: {error.strerror}", path=self.cache, hint=f"set {CACHE_ENV} to a writable folder"
+            ) from error
         try:
             while pending or any(w.job for w in self.workers):
                 while len(self.workers) < min(self.size, len(pending) + sum(bool(w.job) for w in self.workers)):
@@ -470,7 +483,7 @@ class _Pool:
 
     def _spawn(self, scratch: Path) -> None:
         worker = _Worker.start(self.engine, scratch=scratch)
-        worker.deadline = time.monotonic() + self.timeout
+        worker.deadline = time.monotonic() + max(self.timeout, STARTUP_TIMEOUT)
         self.workers.append(worker)
 
     def _assign(self, worker: _Worker, job: _Job) -> None:
@@ -498,8 +511,8 @@ class _Pool:
                 self._retire(worker, reply[1], pending)
         now = time.monotonic()
         for worker in [w for w in self.workers if w.deadline <= now and (w.job or not w.ready)]:
-            what = "a piece of text" if worker.job else "starting up"
-            self._retire(worker, f"worker hung ({what} took over {self.timeout:g} s)", pending)
+            what = f"no answer in {self.timeout:g} s per piece" if worker.job else "did not start"
+            self._retire(worker, f"worker hung ({what})", pending)
 
     def _retire(self, worker: _Worker, reason: str, pending: deque[_Job]) -> None:
         """Kill `worker` and put its job back, or raise when the job or the engine keeps failing."""

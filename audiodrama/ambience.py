@@ -24,9 +24,10 @@ import numpy as np
 
 from audiodrama.audio import decode
 from audiodrama.errors import InputError, ToolError
+from audiodrama.script import HEADING, Segment
 
 if TYPE_CHECKING:
-    from audiodrama.mix import Timeline
+    from audiodrama.mix import Cue, Timeline
 
 GENERATED = ("rain", "wind", "forest", "water", "fire", "room", "crowd")
 """Beds the product makes itself."""
@@ -518,18 +519,18 @@ class BedTrack:
         return depth
 
 
-def scene_text(segments: Iterable) -> tuple[str, str]:
+def scene_text(segments: Iterable[Segment]) -> tuple[str, str]:
     """(heading, body) of a scene's segments."""
     heading, body = [], []
     for segment in segments:
-        (heading if segment.kind == "heading" else body).append(segment.text)
+        (heading if segment.kind == HEADING else body).append(segment.text)
     return " ".join(heading), " ".join(body)
 
 
 def timeline_scenes(timeline: Timeline, settings: AmbienceSettings) -> list[SceneBed]:
     """Each scene's span on the timeline, changing half-way through the pause between scenes, and
     its bed."""
-    groups: dict[int, list] = {}
+    groups: dict[int, list[Cue]] = {}
     for cue in timeline.cues:
         groups.setdefault(cue.segment.scene, []).append(cue)
     scenes: list[SceneBed] = []

@@ -13,6 +13,7 @@ import numpy as np
 
 from audiodrama import __version__
 from audiodrama import script as scripts
+from audiodrama.ambience import BedTrack
 from audiodrama.attribution import parse_file
 from audiodrama.cast import Cast, pronounce, voice_for
 from audiodrama.casting import cast_scripts
@@ -20,7 +21,7 @@ from audiodrama.errors import InputError
 from audiodrama.export import Tags, read_build, scene_chapters, write_episode, write_transcripts
 from audiodrama.files import ensure_writable_dir, write_text_atomic
 from audiodrama.loudness import Loudness
-from audiodrama.mix import Placement, Timeline, build_timeline, measure_episode, render
+from audiodrama.mix import BedSource, Placement, Timeline, build_timeline, measure_episode, render
 from audiodrama.script import Script, Segment
 from audiodrama.settings import Settings
 from audiodrama.synthesis import ClipRequest, synthesize_all
@@ -103,8 +104,10 @@ def produce(
     build = fingerprint(timeline, settings, tags)
     loudness = None
     if read_build(mp3) != build or not all(p.exists() for p in (script_file, *transcripts)):
-        loudness = write_episode(partial(render, timeline, settings.levels), partial(episode_gain, timeline, settings),
-                                 settings.levels.target_lufs, settings.sample_rate, mp3, settings.bitrate,
+        bed = BedTrack.for_timeline(timeline, settings.ambience)
+        loudness = write_episode(partial(render, timeline, settings.levels, bed=bed),
+                                 partial(episode_gain, timeline, settings, bed), settings.levels.target_lufs,
+                                 settings.sample_rate, mp3, settings.bitrate,
                                  replace(tags, build=build), scene_chapters(timeline))
         write_transcripts(timeline, mp3)
         write_text_atomic(script_file, scripts.to_jsonl(script))
@@ -112,7 +115,7 @@ def produce(
                    loudness)
 
 
-def episode_gain(timeline: Timeline, settings: Settings, lufs: float) -> float:
+def episode_gain(timeline: Timeline, settings: Settings, bed: BedSource, lufs: float) -> float:
     """The gain (dB) that brings the mix to `lufs`.
 
     Clips are levelled to `speech_lufs`, which predicts the gain; the limiter and the beds move the
@@ -121,7 +124,7 @@ def episode_gain(timeline: Timeline, settings: Settings, lufs: float) -> float:
     levels = settings.levels
     gain = lufs - levels.speech_lufs
     for _ in range(GAIN_ITERATIONS):
-        measured = measure_episode(render(timeline, levels, gain), settings.sample_rate).integrated
+        measured = measure_episode(render(timeline, levels, gain, bed), settings.sample_rate).integrated
         if not np.isfinite(measured) or abs(lufs - measured) < 0.05:
             break
         gain += lufs - measured
@@ -131,5 +134,6 @@ def episode_gain(timeline: Timeline, settings: Settings, lufs: float) -> float:
 def fingerprint(timeline: Timeline, settings: Settings, tags: Tags) -> str:
     """A hash of everything that shapes the episode's bytes: clips (content-addressed), their places,
     levels, encoding and tags."""
-    recipe = repr((__version__, timeline, settings.levels, settings.bitrate, tags))
+    files = tuple((path, path.stat().st_mtime_ns) for _, path in settings.ambience.files if path.exists())
+    recipe = repr((__version__, timeline, settings.levels, settings.ambience, files, settings.bitrate, tags))
     return hashlib.sha256(recipe.encode("utf-8")).hexdigest()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from audiodrama.ambience import AmbienceSettings, BedRule
 from audiodrama.errors import InputError
 from audiodrama.mix import Levels, Pauses
 from audiodrama.yamlfile import Node, read_yaml
@@ -27,6 +28,8 @@ class Settings:
     """Silences between lines."""
     levels: Levels = field(default_factory=Levels)
     """Loudness targets and the sound of thoughts."""
+    ambience: AmbienceSettings = field(default_factory=AmbienceSettings)
+    """Beds under the scenes."""
     sample_rate: int = 22050
     """Sample rate of the mixed episode."""
     bitrate: str = "96k"
@@ -43,6 +46,8 @@ NUMBER_RANGES: dict[str, tuple[float, float]] = {
     "speech_lufs": (-40, -6), "target_lufs": (-36, -6), "true_peak_db": (-12, 0), "limiter_margin_db": (0, 6),
     "thought_gain_db": (-30, 6), "thought_echo_ms": (0, 1000), "thought_echo_decay": (0, 0.95),
     "thought_echo_repeats": (0, 8),
+    "level_db": (-80, -6), "duck_db": (0, 60), "attack_ms": (0, 5000), "release_ms": (0, 10_000),
+    "crossfade_ms": (0, 20_000), "fade_in_ms": (0, 30_000), "fade_out_ms": (0, 30_000), "loop_seconds": (2, 120),
 }
 """Allowed range of every numeric setting, by key."""
 
@@ -66,7 +71,36 @@ def _choice(node: Node, what: str, allowed: tuple[Any, ...]) -> Any:
     return value
 
 
-TOP_KEYS = ("pauses", "levels", "sample_rate", "bitrate")
+TOP_KEYS = ("pauses", "levels", "ambience", "sample_rate", "bitrate")
+AMBIENCE_FLAGS = ("enabled", "builtin_rules")
+AMBIENCE_NUMBERS = ("level_db", "duck_db", "attack_ms", "release_ms", "crossfade_ms", "fade_in_ms", "fade_out_ms",
+                    "loop_seconds")
+AMBIENCE_KEYS = (*AMBIENCE_FLAGS, *AMBIENCE_NUMBERS, "default_bed", "rules", "files")
+
+
+def _ambience(node: Node, base: Path) -> AmbienceSettings:
+    """The `ambience:` block; file paths are relative to the file that names them."""
+    what = "ambience"
+    node.check_keys(what, AMBIENCE_KEYS)
+    values: dict[str, Any] = {}
+    for key, value in node.mapping(what):
+        if key in AMBIENCE_FLAGS:
+            flag = value.value(f"ambience {key}")
+            if not isinstance(flag, bool):
+                raise value.error(f"ambience {key} must be true or false, not {flag!r}")
+            values[key] = flag
+        elif key in AMBIENCE_NUMBERS:
+            values[key] = float(value.number(f"ambience {key}", *NUMBER_RANGES[key]))
+        elif key == "default_bed":
+            values[key] = None if value.is_null() else value.text("ambience default_bed")
+        elif key == "rules":
+            values[key] = tuple(
+                BedRule(bed, tuple(k.text(f"a keyword of bed {bed!r}") for k in words.sequence(f"keywords of {bed!r}")))
+                for bed, words in value.mapping("ambience rules"))
+        elif key == "files":
+            values[key] = tuple((bed, base / path.text(f"file of bed {bed!r}"))
+                                for bed, path in value.mapping("ambience files"))
+    return AmbienceSettings(**values)
 
 
 def settings_from_node(node: Node | None, what: str = "production settings") -> Settings:
@@ -80,6 +114,8 @@ def settings_from_node(node: Node | None, what: str = "production settings") -> 
             settings = dataclasses.replace(settings, pauses=_numbers(value, "pauses", settings.pauses))
         elif key == "levels":
             settings = dataclasses.replace(settings, levels=_numbers(value, "levels", settings.levels))
+        elif key == "ambience":
+            settings = dataclasses.replace(settings, ambience=_ambience(value, Path(node.path).parent))
         elif key == "sample_rate":
             settings = dataclasses.replace(settings, sample_rate=_choice(value, "sample_rate", SAMPLE_RATES))
         elif key == "bitrate":

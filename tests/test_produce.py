@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
+import pyloudnorm
 import pytest
 from mutagen.id3 import ID3
 
+from audiodrama.ambience import BedTrack
 from audiodrama.audio import decode, load_clip
 from audiodrama.cast import load_cast
 from audiodrama.episode import Episode, produce
+from audiodrama.loudness import true_peak
+from audiodrama.mix import render
+from audiodrama.settings import Settings
 from tests.conftest import CASTS, REPO, SAMPLES, run_cli
 from tests.test_mix_export import silences
 
@@ -191,3 +197,44 @@ def test_seed_chapter_produces_a_full_episode(tmp_path: Path) -> None:
     assert episode.lines > 200
     assert len({c.segment.speaker for c in episode.timeline.cues}) >= 6
     assert (REPO / "casts" / "seeds.yaml").exists()
+
+
+def test_bed_is_heard_between_lines_and_ducked_under_speech(short_episode: Episode) -> None:
+    timeline = short_episode.timeline
+    rate = timeline.sample_rate
+    ambience = Settings().ambience
+    attack, release = (round(ms * rate / 1000) for ms in (ambience.attack_ms, ambience.release_ms))
+    gaps = [(a.end + release, b.start - attack) for a, b in itertools.pairwise(timeline.cues)]
+    gaps = [(start, end) for start, end in gaps if end - start > rate // 20]
+    assert gaps
+    audio = decode(short_episode.mp3, rate)
+    for start, end in gaps:  # the MP3 is not silent between lines: the bed is there
+        assert rms_db(audio[start:end]) > -50
+    bed = BedTrack.for_timeline(timeline, ambience)
+    only_bed = np.concatenate(list(render(timeline, gain_db=2.0, bed=bed))) - np.concatenate(
+        list(render(timeline, gain_db=2.0)))
+    between = max(rms_db(only_bed[start:end]) for start, end in gaps)
+    for cue in timeline.cues:
+        under = only_bed[cue.start + attack: cue.end - release]
+        assert rms_db(under) < between - 10, cue.segment.text
+
+
+def rms_db(samples: np.ndarray) -> float:
+    return float(20 * np.log10(np.sqrt(np.mean(np.square(samples, dtype=np.float64))) + 1e-12))
+
+
+def test_episode_loudness_and_true_peak_on_the_mp3(short_episode: Episode) -> None:
+    rate = short_episode.timeline.sample_rate
+    audio = decode(short_episode.mp3, rate).astype(np.float64)
+    assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-16.0, abs=0.5)
+    assert 20 * np.log10(true_peak(audio)) <= -1.0
+
+
+def test_rerun_with_nothing_changed_writes_nothing(tmp_path: Path) -> None:
+    cast = load_cast(CASTS / "seeds.yaml")
+    first = produce(SHORT, cast, tmp_path)
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+    again = produce(SHORT, cast, tmp_path)
+    assert again.synthesized == 0 and again.loudness is None
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == before
+    assert first.timeline == again.timeline

@@ -245,7 +245,7 @@ _BREAKS = (
 
 def split_text(text: str, limit: int) -> list[str]:
     """`text` cut into pieces of at most `limit` characters, at sentence ends where possible."""
-    return _pack(" ".join(text.split()), limit, 0) or [text]
+    return _pack(" ".join(text.split()), limit, 0)
 
 
 def _pack(text: str, limit: int, level: int) -> list[str]:
@@ -291,7 +291,8 @@ def read_clip(path: Path, text: str, voice: Voice) -> tuple[np.ndarray, int]:
     samples = np.frombuffer(data, dtype="<i2")
     fewest, most = _words(text)
     seconds = frames / rate
-    low, high = 0.25 * fewest * 60 / voice.rate, 4 * most * 60 / voice.rate + 2.0
+    minutes_per_word = 1 / max(voice.rate, 1)
+    low, high = 0.25 * fewest * 60 * minutes_per_word, 4 * most * 60 * minutes_per_word + 2.0
     if not low <= seconds <= high:
         raise ValueError(f"{seconds:.2f} s of audio for {fewest} words at {voice.rate} wpm")
     if fewest and voice.volume > 0 and (not samples.size or np.abs(samples).max() <= SILENCE_PEAK):
@@ -357,25 +358,36 @@ def _worker_entry() -> None:
     while True:
         try:
             message = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):
             return
         try:
             if message[0] == "voices":
-                conn.send(("voices", engine.voices()))
+                reply = ("voices", engine.voices())
             else:
                 _, text, voice, dest = message
-                conn.send(("done", *_render(engine, text, voice, Path(dest), folder)))
+                reply = ("done", *_render(engine, text, voice, Path(dest), folder))
         except Exception as error:
-            conn.send(("failed", f"{type(error).__name__}: {error}"))
+            reply = ("failed", f"{type(error).__name__}: {error}")
+        try:
+            conn.send(reply)
+        except OSError:  # the parent is gone
+            return
 
 
 @dataclass
 class _Job:
+    """One clip to make, and how its attempts went."""
+
     key: str
+    """The clip's content hash."""
     request: ClipRequest
+    """The first request that asked for it (its label names the line in errors)."""
     path: Path
+    """Where the finished clip goes in the cache."""
     pieces: int
+    """How many pieces the text is split into (the timeout is per piece)."""
     failures: list[str] = field(default_factory=list)
+    """Why each failed attempt failed."""
 
 
 class _Worker:

@@ -13,6 +13,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from audiodrama.errors import EngineError
 from audiodrama.synthesis import Clip, ClipRequest, engine_info, synthesize_all
 
 RAW_PROBE = Path(raw_pyttsx3.__file__)
+FAULTY = "engines_for_tests.faulty:FaultyEngine"
 HANG_GUARD = 3.0
 """Seconds after which a raw pyttsx3 probe counts as hung (its own work takes well under one)."""
 FINISH_GUARD = 60.0
@@ -55,26 +57,34 @@ class Raw:
     """Everything it printed."""
 
 
-def run_raw(scenario: str, folder: Path, timeout: float = FINISH_GUARD) -> Raw:
-    """Run one raw pyttsx3 scenario (see `raw_pyttsx3.py`) in a subprocess, killing it if it hangs."""
-    folder.mkdir()
-    try:
-        done = subprocess.run(
+class RawProbe:
+    """One raw pyttsx3 scenario (see `raw_pyttsx3.py`) running in a subprocess beside the test."""
+
+    def __init__(self, scenario: str, folder: Path, guard: float = FINISH_GUARD) -> None:
+        folder.mkdir()
+        self.folder, self.deadline = folder, time.monotonic() + guard
+        self.process = subprocess.Popen(
             [sys.executable, str(RAW_PROBE), scenario, str(folder)],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             text=True,
-            timeout=timeout,
-            check=False,
         )
-        code, stdout = done.returncode, done.stdout
-        outcome = (
-            "finished" if code == 0 else f"crashed ({signal.Signals(-code).name})" if code < 0 else f"exited {code}"
-        )
-    except subprocess.TimeoutExpired as hung:
-        outcome, stdout = "hung", hung.stdout.decode() if isinstance(hung.stdout, bytes) else hung.stdout or ""
-    result = folder / "result.json"
-    seen = json.loads(result.read_text()) if result.exists() else {}
-    return Raw(outcome, seen, stdout)
+
+    def result(self) -> Raw:
+        """What the probe did, killing it if it is still running at its deadline."""
+        try:
+            stdout, _ = self.process.communicate(timeout=max(0.0, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            stdout, _ = self.process.communicate()
+            outcome = "hung"
+        else:
+            code = self.process.returncode
+            outcome = "finished" if code == 0 else f"exited {code}"
+            if code < 0:
+                outcome = f"crashed ({signal.Signals(-code).name})"
+        result = self.folder / "result.json"
+        return Raw(outcome, json.loads(result.read_text()) if result.exists() else {}, stdout)
 
 
 def say(*texts: str, **voice: object) -> list[ClipRequest]:
@@ -88,29 +98,32 @@ def synthesize(requests: list[ClipRequest], tmp_path: Path, **options: object) -
 
 
 def test_first_run_and_wait_returns_before_the_file_is_written(library, tmp_path, record_property):
-    raw = run_raw("first", tmp_path / "raw")
-    assert raw.outcome == "finished"
-    record_property("pyttsx3_bug", f"{library}: {not raw.seen['written_when_returned']}")
-    record_property("pyttsx3_bug_save_after_lost", f"{library}: {raw.seen['first'] is None}")
+    probe = RawProbe("first", tmp_path / "raw")
 
     long, short = raw_pyttsx3.SENTENCE * 4, raw_pyttsx3.SHORT
     first, second = synthesize(say(long, short), tmp_path)  # a fresh engine's first lines, back to back
     assert first.seconds > 3 * second.seconds > 3
 
+    raw = probe.result()
+    assert raw.outcome == "finished"
+    record_property("pyttsx3_bug", f"{library}: {not raw.seen['written_when_returned']}")
+    record_property("pyttsx3_bug_save_after_lost", f"{library}: {raw.seen['first'] is None}")
+
 
 def test_several_saves_before_one_run_and_wait_write_only_the_last(library, tmp_path, record_property):
-    raw = run_raw("several-saves", tmp_path / "raw")
-    assert raw.outcome == "finished"
-    record_property("pyttsx3_bug", f"{library}: {raw.seen['written'] == [False, False, True]}")
+    probe = RawProbe("several-saves", tmp_path / "raw")
 
     clips = synthesize(say("Line one of three.", "Line two of three.", "Line three of three."), tmp_path)
     assert len({c.path for c in clips}) == 3
     assert all(c.path.exists() and c.seconds > 0.5 for c in clips)
 
+    raw = probe.result()
+    assert raw.outcome == "finished"
+    record_property("pyttsx3_bug", f"{library}: {raw.seen['written'] == [False, False, True]}")
+
 
 def test_run_and_wait_with_nothing_queued_hangs(library, tmp_path, record_property):
-    raw = run_raw("nothing-queued", tmp_path / "raw", HANG_GUARD)
-    record_property("pyttsx3_bug", f"{library}: {raw.outcome == 'hung' and 'returned_once' in raw.seen}")
+    probe = RawProbe("nothing-queued", tmp_path / "raw", HANG_GUARD)
 
     # The wrapper never runs the engine with nothing to say: lines without words still make
     # (near-silent) clips, and blank lines are refused before any engine starts.
@@ -119,35 +132,41 @@ def test_run_and_wait_with_nothing_queued_hangs(library, tmp_path, record_proper
     with pytest.raises(ValueError, match="line 1: nothing to say"):
         synthesize(say("  "), tmp_path)
 
+    raw = probe.result()
+    record_property("pyttsx3_bug", f"{library}: {raw.outcome == 'hung' and 'returned_once' in raw.seen}")
+
 
 def test_an_unwritable_output_path_hangs(library, tmp_path, record_property):
-    raw = run_raw("unwritable", tmp_path / "raw", HANG_GUARD)
-    record_property("pyttsx3_bug", f"{library}: {raw.outcome == 'hung'}")
+    probe = RawProbe("unwritable", tmp_path / "raw", HANG_GUARD)
 
-    # Engines write only into a scratch folder the wrapper made; an unusable cache fails at once.
+    # The same fault inside a worker: pyttsx3 hangs, the worker is killed at the timeout, the
+    # line retried; and the wrapper's own output (the cache) fails at once when unusable.
+    text = f"[unwritable once={tmp_path / 'tripped'}] Saved on the second try."
+    (clip,) = synthesize(say(text), tmp_path, engine=FAULTY, timeout=2.0)
+    assert (tmp_path / "tripped").exists() and clip.seconds > 1
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(EngineError, match="cannot write clips"):
         synthesize_all(say("Hello there."), cache_dir=blocker / "clips")
 
+    raw = probe.result()
+    record_property("pyttsx3_bug", f"{library}: {raw.outcome == 'hung'}")
+
 
 def test_texts_over_14000_characters_segfault(library, tmp_path, record_property):
-    raw = run_raw("long", tmp_path / "raw")
-    record_property("pyttsx3_bug", f"{library}: {raw.outcome}")
+    probe = RawProbe("long", tmp_path / "raw")
 
     text = (raw_pyttsx3.SENTENCE * 300)[:20_000]
     (clip,) = synthesize(say(text, rate=450), tmp_path)  # split at sentences, pieces joined
     words = len(text.split())
     assert clip.seconds > 0.7 * words * 60 / 450
 
+    raw = probe.result()
+    record_property("pyttsx3_bug", f"{library}: {raw.outcome}")
+
 
 def test_rate_reads_are_stale_and_sets_get_lost(library, tmp_path, record_property):
-    raw = run_raw("rate", tmp_path / "raw")
-    assert raw.outcome == "finished"
-    fast = [seconds for rate, seconds, _ in raw.seen["durations"] if rate == 400]
-    slow = [seconds for rate, seconds, _ in raw.seen["durations"] if rate == 100]
-    record_property("pyttsx3_bug_stale_rate", f"{library}: {raw.seen['rate_read_after_set'] != 100}")
-    record_property("pyttsx3_bug_lost_set", f"{library}: {min(slow) < 2 * max(fast)}")
+    probe = RawProbe("rate", tmp_path / "raw")
 
     texts = [f"Take {word}. {raw_pyttsx3.SHORT}" for word in ("one", "two", "three", "four", "five", "six")]
     requests = [ClipRequest(t, Voice(rate=(400, 100)[n % 2]), f"line {n}") for n, t in enumerate(texts)]
@@ -155,15 +174,24 @@ def test_rate_reads_are_stale_and_sets_get_lost(library, tmp_path, record_proper
     fast_clips, slow_clips = clips[0::2], clips[1::2]
     assert min(c.seconds for c in slow_clips) > 2 * max(c.seconds for c in fast_clips)
 
+    raw = probe.result()
+    assert raw.outcome == "finished"
+    fast = [seconds for rate, seconds, _ in raw.seen["durations"] if rate == 400]
+    slow = [seconds for rate, seconds, _ in raw.seen["durations"] if rate == 100]
+    record_property("pyttsx3_bug_stale_rate", f"{library}: {raw.seen['rate_read_after_set'] != 100}")
+    record_property("pyttsx3_bug_lost_set", f"{library}: {min(slow) < 2 * max(fast)}")
+
 
 def test_every_save_prints_on_stdout(library, tmp_path, record_property, capfd):
-    raw = run_raw("stdout", tmp_path / "raw")
-    assert raw.outcome == "finished"
-    record_property("pyttsx3_bug", f"{library}: {'Audio saved to' in raw.stdout}")
+    probe = RawProbe("stdout", tmp_path / "raw")
 
     capfd.readouterr()
     synthesize(say("Nothing of this reaches standard output.", "Nor this."), tmp_path)
     assert capfd.readouterr().out == ""
+
+    raw = probe.result()
+    assert raw.outcome == "finished"
+    record_property("pyttsx3_bug", f"{library}: {'Audio saved to' in raw.stdout}")
 
 
 def test_engine_info_names_the_selected_library(library):

@@ -24,6 +24,9 @@ from audiodrama import runtime
 from audiodrama.cast import Voice
 from audiodrama.synthesis import Engine, VoiceInfo
 
+SET_ATTEMPTS = 3
+"""How many times voice settings are applied before a line is given up on."""
+
 IDLE_WAIT = 5.0
 """Seconds to wait for espeak to finish queued commands before a line is given up on."""
 
@@ -86,22 +89,18 @@ class Pyttsx3Engine(Engine):
         ]
 
     def _apply(self, voice: Voice) -> tuple[str, int, int, int]:
-        """Set voice, rate, pitch and volume through the library and check they took."""
+        """Set voice, rate, pitch and volume through the library, re-setting until they read back."""
         self._wait_idle()
         self._select_voice(voice.voice)
-        wanted = (
-            self._current()[0],
-            voice.rate,
-            voice.pitch,
-            round(voice.volume * 100),
-        )
+        wanted = (self._current()[0], voice.rate, voice.pitch, round(voice.volume * 100))
         parameters = (self._espeak.RATE, self._espeak.PITCH, self._espeak.VOLUME)
-        for value, parameter in zip(wanted[1:], parameters, strict=True):
-            self._espeak.SetParameter(parameter, value, 0)
-        self._wait_idle()  # parameter sets are queued in espeak; a Cancel would drop them
-        if self._current() != wanted:
-            raise RuntimeError(f"engine ignored settings: {self._current()} != {wanted}")
-        return wanted
+        for _ in range(SET_ATTEMPTS):
+            for value, parameter in zip(wanted[1:], parameters, strict=True):
+                self._espeak.SetParameter(parameter, value, 0)
+            self._wait_idle()  # parameter sets are queued in espeak; a Cancel would drop them
+            if self._current() == wanted:
+                return wanted
+        raise RuntimeError(f"engine ignored settings: {self._current()} != {wanted}")
 
     def _current(self) -> tuple[str, int, int, int]:
         """The library's own current voice, rate, pitch and volume (not pyttsx3's stale view)."""

@@ -1,8 +1,9 @@
 """The pyttsx3 engine plus faults on demand, for testing how synthesis survives them.
 
 A text starting with a marker triggers a real fault in the worker process before the rest is
-spoken: `[segv]` (SIGSEGV), `[kill]` (SIGKILL), `[hang]` (sleeps for an hour), `[fail]` (raises)
-or `[silent]` (writes a silent clip). `[segv once=/some/path]` faults only while the path does not
+spoken: `[segv]` (SIGSEGV), `[kill]` (SIGKILL), `[hang]` (sleeps for an hour), `[fail]` (raises),
+`[silent]` (writes a silent clip) or `[unwritable]` (has pyttsx3 save to a path it cannot write,
+which hangs it). `[segv once=/some/path]` faults only while the path does not
 exist, creating it, so the first attempt fails and the retry succeeds. Every call is logged, one
 line of text per call, to the file `$FAULTY_ENGINE_LOG` when that is set.
 """
@@ -21,7 +22,7 @@ from audiodrama.cast import Voice
 from audiodrama.engines.pyttsx3_engine import Pyttsx3Engine
 
 LOG_ENV = "FAULTY_ENGINE_LOG"
-MARKER = re.compile(r"\[(segv|kill|hang|fail|silent)(?: once=(\S+))?\]\s*(.*)", re.DOTALL)
+MARKER = re.compile(r"\[(segv|kill|hang|fail|silent|unwritable)(?: once=(\S+))?\]\s*(.*)", re.DOTALL)
 
 
 class FaultyEngine(Pyttsx3Engine):
@@ -52,6 +53,8 @@ class FaultyEngine(Pyttsx3Engine):
                     clip.setframerate(22050)
                     clip.writeframes(bytes(2 * 22050 * max(1, len(rest.split()) // 3)))
                 return
+            if fault == "unwritable":
+                super().synthesize(rest, voice, Path("/nonexistent") / wav_path.name)
             {
                 "segv": lambda: os.kill(os.getpid(), signal.SIGSEGV),
                 "kill": lambda: os.kill(os.getpid(), signal.SIGKILL),

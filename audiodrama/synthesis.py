@@ -59,6 +59,9 @@ _WORKER_CODE = "from audiodrama.synthesis import _worker_entry; _worker_entry()"
 STARTUP_TIMEOUT = 60.0
 """Seconds a new worker may take to load and warm up its engine (at least the per-line timeout)."""
 
+STALE_SCRATCH = 6 * 3600.0
+"""Seconds after its last write when a killed run's scratch folder in the cache is removed."""
+
 SILENCE_PEAK = 64
 """A clip whose samples all stay within this amplitude (of 32767) counts as silent."""
 
@@ -328,6 +331,14 @@ def _render(engine: Engine, text: str, voice: Voice, dest: Path, scratch: Path) 
     return len(joined), rate
 
 
+def _sweep_stale_scratch(cache: Path) -> None:
+    """Remove the scratch folders of runs that were killed (untouched for `STALE_SCRATCH`)."""
+    for folder in cache.glob(".run-*"):
+        with contextlib.suppress(OSError):  # another run may be sweeping too
+            if time.time() - folder.stat().st_mtime > STALE_SCRATCH:
+                shutil.rmtree(folder)
+
+
 def _cached_clip(path: Path) -> Clip | None:
     try:
         with wave.open(str(path), "rb") as clip:
@@ -395,11 +406,12 @@ class _Worker:
 
     Workers are fresh interpreters (not `multiprocessing` children, which would re-run an unguarded
     `__main__`), with stdout on /dev/null: engines print (pyttsx3 prints "Audio saved to ..."),
-    and nothing may reach the product's stdout. Replies travel only through the connection.
+    and nothing may reach the product's stdout. Replies travel only through the connection; stderr
+    goes to a log whose last line explains a crash.
     """
 
-    def __init__(self, process: subprocess.Popen, conn: Connection, scratch: Path, owns: bool) -> None:
-        self.process, self.conn, self.scratch, self.owns_scratch = process, conn, scratch, owns
+    def __init__(self, process: subprocess.Popen, conn: Connection, scratch: Path, log: Path, owns: bool) -> None:
+        self.process, self.conn, self.scratch, self.log, self.owns_scratch = process, conn, scratch, log, owns
         self.job: _Job | None = None
         self.ready = False
         self.deadline = 0.0
@@ -409,29 +421,33 @@ class _Worker:
         folder = scratch or Path(tempfile.mkdtemp(prefix="audiodrama-"))
         ours, theirs = socket.socketpair()
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p or os.getcwd() for p in sys.path)}
-        with theirs:
+        handle, log = tempfile.mkstemp(prefix="worker-", suffix=".log", dir=folder)
+        with theirs, open(handle, "wb") as stderr:
             process = subprocess.Popen(
                 [sys.executable, "-c", _WORKER_CODE, str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
+                stderr=stderr,
                 env=environment,
             )
         conn = Connection(ours.detach())
         conn.send((engine, str(folder), warm_up))
-        return cls(process, conn, folder, owns=scratch is None)
+        return cls(process, conn, folder, Path(log), owns=scratch is None)
 
     def death(self) -> str:
-        """Why the process ended (after its connection closed)."""
+        """Why the process ended (after its connection closed), with its last words on stderr."""
         try:
             code = self.process.wait(5)
         except subprocess.TimeoutExpired:
             return "worker closed its connection"
         if code < 0:
-            with contextlib.suppress(ValueError):
-                return f"worker crashed (signal {-code}, {signal.Signals(-code).name})"
-            return f"worker crashed (signal {-code})"
-        return f"worker exited with status {code}"
+            name = next((s.name for s in signal.Signals if s.value == -code), "unknown")
+            reason = f"worker crashed (signal {-code}, {name})"
+        else:
+            reason = f"worker exited with status {code}"
+        said = [line.strip() for line in self.log.read_text(errors="replace").splitlines() if line.strip()]
+        return f"{reason}: {said[-1][:200]}" if said else reason
 
     def stop(self) -> None:
         self.conn.close()
@@ -475,6 +491,7 @@ class _Pool:
         pending = deque(jobs)
         try:
             self.cache.mkdir(parents=True, exist_ok=True)
+            _sweep_stale_scratch(self.cache)
             scratch = Path(tempfile.mkdtemp(prefix=".run-", dir=self.cache))
         except OSError as error:
             raise EngineError(

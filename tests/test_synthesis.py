@@ -156,6 +156,16 @@ def test_a_line_that_always_raises_says_why(tmp_path, calls):
         run([line("[fail] No.", "line 7")], tmp_path, engine=FAULTY)
 
 
+def test_a_dying_worker_s_last_words_explain_the_error(tmp_path):
+    with pytest.raises(EngineError, match=r"worker exited with status 1: espeak: cannot read phontab$"):
+        run([line("[exit] Goodbye.")], tmp_path, engine=FAULTY)
+
+
+def test_an_engine_that_cannot_start_fails_clearly(tmp_path):
+    with pytest.raises(EngineError, match="failed 3 times: engine did not start: RuntimeError: no voice data"):
+        run([line("Hi.")], tmp_path, engine="engines_for_tests.faulty:BrokenEngine")
+
+
 def test_an_unknown_voice_fails_clearly(tmp_path):
     with pytest.raises(EngineError, match=r"line 1: 'Hi\.' failed 3 times: ValueError: unknown voice 'xx-nope'"):
         run([line("Hi.", voice="xx-nope")], tmp_path)
@@ -227,6 +237,16 @@ def test_duplicates_are_synthesised_once_and_results_keep_request_order(tmp_path
     assert clips[0].path == clips[2].path == clips[3].path != clips[1].path != clips[4].path
     assert reported[0] == (0, 5) and reported[-1] == (5, 5)
     assert [d for d, _ in reported] == sorted(d for d, _ in reported)
+
+
+def test_scratch_left_by_killed_runs_is_swept(tmp_path):
+    old, recent = tmp_path / "clips" / ".run-old", tmp_path / "clips" / ".run-recent"
+    for folder in (old, recent):
+        folder.mkdir(parents=True)
+        (folder / "1234-0.wav").write_bytes(b"half a clip")
+    os.utime(old, (time.time() - 7 * 3600,) * 2)
+    run([line("Hello.")], tmp_path)
+    assert not old.exists() and recent.exists()
 
 
 def test_cache_dir_comes_from_the_environment(tmp_path, monkeypatch):

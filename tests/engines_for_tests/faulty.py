@@ -2,10 +2,11 @@
 
 A text starting with a marker triggers a real fault in the worker process before the rest is
 spoken: `[segv]` (SIGSEGV), `[kill]` (SIGKILL), `[hang]` (sleeps for an hour), `[fail]` (raises),
-`[silent]` (writes a silent clip) or `[unwritable]` (has pyttsx3 save to a path it cannot write,
-which hangs it). `[segv once=/some/path]` faults only while the path does not
-exist, creating it, so the first attempt fails and the retry succeeds. Every call is logged, one
-line of text per call, to the file `$FAULTY_ENGINE_LOG` when that is set.
+`[silent]` (writes a silent clip), `[unwritable]` (has pyttsx3 save to a path it cannot write,
+which hangs it) or `[exit]` (says why on stderr and exits with status 1). `[segv once=/a/path]`
+faults only while the path does not exist, creating it, so the first attempt fails and the retry
+succeeds. Every call is logged, one line of text per call, to the file `$FAULTY_ENGINE_LOG` when
+that is set.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import time
 import wave
 from pathlib import Path
@@ -22,7 +24,7 @@ from audiodrama.cast import Voice
 from audiodrama.engines.pyttsx3_engine import Pyttsx3Engine
 
 LOG_ENV = "FAULTY_ENGINE_LOG"
-MARKER = re.compile(r"\[(segv|kill|hang|fail|silent|unwritable)(?: once=(\S+))?\]\s*(.*)", re.DOTALL)
+MARKER = re.compile(r"\[(segv|kill|hang|fail|silent|unwritable|exit)(?: once=(\S+))?\]\s*(.*)", re.DOTALL)
 
 
 class FaultyEngine(Pyttsx3Engine):
@@ -59,6 +61,14 @@ class FaultyEngine(Pyttsx3Engine):
                 "segv": lambda: os.kill(os.getpid(), signal.SIGSEGV),
                 "kill": lambda: os.kill(os.getpid(), signal.SIGKILL),
                 "hang": lambda: time.sleep(3600),
+                "exit": lambda: print("espeak: cannot read phontab", file=sys.stderr, flush=True) or os._exit(1),
             }.get(fault, lambda: None)()
             raise RuntimeError(f"asked to fail on {rest[:20]!r}")
         super().synthesize(rest, voice, wav_path)
+
+
+class BrokenEngine(FaultyEngine):
+    """An engine that never starts."""
+
+    def __init__(self) -> None:
+        raise RuntimeError("no voice data")

@@ -60,3 +60,10 @@ def test_voices_command_lists_ids_names_languages_genders_and_variants() -> None
     assert ["+f3", "female3", "female", "yes"] in rows
     assert ["+whisper", "whisper", "male", ""] in rows
     assert not any(row[0] == "fr" for row in rows)
+
+
+def test_voices_command_reads_the_bundled_espeak_when_forced() -> None:
+    bundled = run_cli("voices", env={"AUDIODRAMA_BUNDLED": "1", "COLUMNS": "200"})
+    assert bundled.returncode == 0, bundled.stderr
+    assert "│ +mike2 " in bundled.stdout  # only espeak-ng 1.52 has it
+    assert "│ +m8 " in bundled.stdout and "│ en-gb-x-gbclan " in bundled.stdout

@@ -17,7 +17,7 @@ from audiodrama import autocast
 from audiodrama.attribution import attribute, discover_characters
 from audiodrama.cast import Cast, Character, Delivery, Voice, voice_for
 from audiodrama.errors import InputError
-from audiodrama.files import write_text_atomic
+from audiodrama.files import ensure_writable_dir, write_text_atomic
 from audiodrama.script import Script
 from audiodrama.text import read_chapter
 
@@ -159,8 +159,11 @@ def cast_file_text(casting: Casting, reading: Reading, chapters: Sequence[Path])
 
 def init_cast(chapters: Sequence[Path], output: Path, force: bool = False) -> Casting:
     """Write a cast file for `chapters` at `output` (refused if it exists, unless `force`)."""
+    if output.is_dir():
+        raise InputError("cast file to write is a folder", path=output, hint="give a file name with -o")
     if output.exists() and not force:
         raise InputError("cast file already exists", path=output, hint="use --force to overwrite it")
+    ensure_writable_dir(output.parent)
     reading = read_chapters(chapters, Cast())
     casting = cast_scripts(reading.cast, reading.scripts)
     write_text_atomic(output, cast_file_text(casting, reading, chapters))

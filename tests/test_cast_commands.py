@@ -54,6 +54,14 @@ def test_init_never_overwrites_without_force(tmp_path: Path, discovered: None) -
     assert load_cast(target).characters
 
 
+def test_init_creates_the_folder_and_refuses_a_folder_as_the_file(tmp_path: Path) -> None:
+    assert run_cli("cast", "init", CHAPTER_0, "-o", tmp_path / "new" / "cast.yaml").returncode == 0
+    assert load_cast(tmp_path / "new" / "cast.yaml").narrator == Voice()
+    result = run_cli("cast", "init", CHAPTER_0, "-o", tmp_path, "--force")
+    assert result.returncode == 2
+    assert f"{tmp_path}: cast file to write is a folder (give a file name with -o)" in result.stderr
+
+
 def test_init_refuses_a_missing_chapter_with_status_2(tmp_path: Path) -> None:
     result = run_cli("cast", "init", tmp_path / "none.txt", "-o", tmp_path / "cast.yaml")
     assert result.returncode == 2

@@ -80,6 +80,7 @@ def choose(name: str, gender: str | None, avoid: Iterable[Voice]) -> Voice:
     assert best is not None
     return best
 
+
 def assign(
     genders: Mapping[str, str | None],
     fixed: Mapping[str, Voice],

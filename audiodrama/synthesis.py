@@ -521,9 +521,9 @@ class _Pool:
         worker.conn.send(("line", job.request.text, job.request.voice, str(job.path)))
 
     def _wait(self, pending: deque[_Job], finished: Callable[[_Job, int, int], None]) -> None:
-        now = time.monotonic()
-        nearest = min(w.deadline for w in self.workers)
-        for conn in wait([w.conn for w in self.workers], timeout=max(0.0, nearest - now)):
+        watched = [w.deadline for w in self.workers if w.job or not w.ready]  # idle workers have no deadline
+        timeout = max(0.0, min(watched) - time.monotonic()) if watched else None
+        for conn in wait([w.conn for w in self.workers], timeout=timeout):
             worker = next(w for w in self.workers if w.conn is conn)
             try:
                 reply = conn.recv()
@@ -533,7 +533,7 @@ class _Pool:
             if reply[0] == "ready":
                 worker.ready = True
                 self.start_failures.clear()
-            elif reply[0] == "done" and worker.job:
+            elif reply[0] == "done" and worker.job:  # a worker only answers the job it was given
                 finished(worker.job, reply[1], reply[2])
                 worker.job = None
             else:

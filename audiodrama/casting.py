@@ -62,7 +62,8 @@ def cast_scripts(cast: Cast, scripts: Sequence[Script], genders: Mapping[str, st
     genders = genders or {}
     characters = list(cast.characters)
     uncast = []
-    for speaker in dict.fromkeys(s for script in scripts for s in script.speakers):
+    speakers = (s.speaker for script in scripts for s in script.segments if s.voiced_by_speaker and s.speaker)
+    for speaker in dict.fromkeys(speakers):
         if cast.character(speaker) is None:
             uncast.append(speaker)
             characters.append(Character(speaker, gender=genders.get(speaker)))

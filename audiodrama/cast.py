@@ -17,8 +17,8 @@ from audiodrama.script import THOUGHT
 from audiodrama.voices import GENDERS, UnknownVoiceError, Voice, VoiceCatalogue
 from audiodrama.yamlfile import Node, read_yaml
 
-__all__ = ["GENDERS", "Cast", "Character", "Delivery", "Voice", "auto_voice", "load_cast", "pronounce",
-           "voice_for"]
+__all__ = ["GENDERS", "Cast", "Character", "Delivery", "Voice", "auto_voice", "cast_from_node", "load_cast",
+           "pronounce", "voice_for"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,12 @@ def load_cast(path: str | Path, catalogue: VoiceCatalogue | None = None) -> Cast
     root = read_yaml(path, "cast file")
     if root is None:
         raise InputError("cast file is empty", path=path, hint="see docs/cast-format.md for an example")
+    return cast_from_node(root, catalogue)
+
+
+def cast_from_node(root: Node, catalogue: VoiceCatalogue | None = None) -> Cast:
+    """A cast from a YAML mapping in the cast file's format (a cast file's root, or a block of a manifest)."""
+    path = root.path
     catalogue = catalogue or voices.catalogue()
     root.check_keys("the cast file", TOP_KEYS)
     sections = dict(root.mapping("the cast file"))

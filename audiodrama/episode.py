@@ -74,10 +74,18 @@ def produce(
     out_dir: Path,
     settings: Settings | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    script: Script | None = None,
+    name: str | None = None,
+    tags: Tags | None = None,
 ) -> Episode:
-    """Produce `out_dir/<name>.mp3` (with `.srt`, `.vtt` and `.script.jsonl` beside it) from a chapter."""
+    """Produce `out_dir/<name>.mp3` (with `.srt`, `.vtt` and `.script.jsonl` beside it) from a chapter.
+
+    `script` is the chapter already parsed, `name` the file name (default: the chapter's), `tags` the
+    MP3's tags (default: the script's title and the cast's).
+    """
     settings = settings or Settings()
-    script = read_source(source, cast)
+    script = script or read_source(source, cast)
     cast = cast_scripts(cast, [script]).cast  # every speaker voiced, scene partners kept apart
     segments = voiced_segments(script)
     if not segments:
@@ -96,11 +104,11 @@ def produce(
         for s, c, v in zip(segments, clips, voices, strict=True)
     ]
     timeline = build_timeline(placements, settings.pauses, settings.sample_rate, settings.levels)
-    name = episode_name(source)
+    name = name or episode_name(source)
     mp3 = out_dir / f"{name}.mp3"
     script_file = out_dir / f"{name}{SCRIPT_SUFFIX}.jsonl"
     transcripts = (mp3.with_suffix(".srt"), mp3.with_suffix(".vtt"))
-    tags = Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}")
+    tags = tags or Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}")
     build = fingerprint(timeline, settings, tags)
     loudness = None
     if read_build(mp3) != build or not all(p.exists() for p in (script_file, *transcripts)):
@@ -134,6 +142,7 @@ def episode_gain(timeline: Timeline, settings: Settings, bed: BedSource, lufs: f
 def fingerprint(timeline: Timeline, settings: Settings, tags: Tags) -> str:
     """A hash of everything that shapes the episode's bytes: clips (content-addressed), their places,
     levels, encoding and tags."""
-    files = tuple((path, path.stat().st_mtime_ns) for _, path in settings.ambience.files if path.exists())
+    paths = [path for _, path in settings.ambience.files] + ([tags.cover] if tags.cover else [])
+    files = tuple((path, path.stat().st_mtime_ns) for path in paths if path.exists())
     recipe = repr((__version__, timeline, settings.levels, settings.ambience, files, settings.bitrate, tags))
     return hashlib.sha256(recipe.encode("utf-8")).hexdigest()

@@ -103,9 +103,10 @@ def _ambience(node: Node, base: Path) -> AmbienceSettings:
     return AmbienceSettings(**values)
 
 
-def settings_from_node(node: Node | None, what: str = "production settings") -> Settings:
-    """Settings from a YAML mapping (a settings file's root or a manifest's `production:` block)."""
-    settings = Settings()
+def settings_from_node(node: Node | None, what: str = "production settings", base: Settings | None = None) -> Settings:
+    """Settings from a YAML mapping (a settings file's root or a manifest's `production:` block);
+    keys it lacks keep `base`'s values (default: the defaults)."""
+    settings = base or Settings()
     if node is None or node.is_null():
         return settings
     node.check_keys(what, TOP_KEYS)

@@ -180,6 +180,30 @@ def audition(
 
 
 @app.command()
+def batch(
+    manifest: Annotated[Path, typer.Argument(help="Series manifest (series.yaml).")],
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Processes in all (default: cores).")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="Episode numbers, e.g. 3-5 or 1,4.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be built; synthesise nothing.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False,
+) -> None:
+    """Produce every episode of a series that changed, then the report and the podcast feed.
+
+    Exit status 0 when all went well, 1 when an episode failed, 2 when the manifest cannot be used.
+    """
+    from audiodrama import series
+
+    loaded = series.load_series(manifest)
+    if dry_run:
+        out.print(series.preview_text(series.preview(loaded, only)), end="", markup=False)
+        return
+    report = series.build_series(loaded, jobs, only, None if quiet else lambda e: err.print(e.line(), markup=False))
+    err.print(report.summary(), end="", markup=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def doctor() -> None:
     """Say which speech engine library and which ffmpeg are in use, and their versions."""
     espeak = runtime.espeak()

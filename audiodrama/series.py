@@ -400,6 +400,11 @@ def reading_key(spec: EpisodeSpec) -> str:
     return _hash(code_version(), _file_hash(spec.file), names)
 
 
+def script_speakers(script: Script) -> tuple[str, ...]:
+    """Everyone with a line in the script, in order of appearance."""
+    return tuple(dict.fromkeys(s.speaker for s in script.segments if s.voiced_by_speaker and s.speaker))
+
+
 def cast_episode(cast: Cast, script: Script | None, speakers: Sequence[str], voices: dict[str, Voice],
                  narrator: Voice) -> Cast:
     """`cast` with a voice for every speaker: the cast's own, else the series' recorded auto-cast one.
@@ -475,7 +480,7 @@ def plan(series: Series, episodes: Sequence[EpisodeSpec], state: State, read_all
         known = record is not None and record.reading_key == reading and all(
             s in state.voices or getattr(spec.cast.character(s), "voice", None) for s in record.speakers)
         script = None if known and not read_all else read_source(spec.file, spec.cast)
-        speakers = script.speakers if script else record.speakers if record else ()
+        speakers = script_speakers(script) if script else record.speakers if record else ()
         cast = cast_episode(spec.cast, script, speakers, state.voices, series.cast.narrator)
         key = build_key(series, spec, cast, speakers, reading)
         files = outputs(series.output, spec.name)
@@ -803,6 +808,8 @@ def build_series(series: Series, jobs: int | None = None, only: str | None = Non
     selected = select(series, only)
     out_dir = ensure_writable_dir(series.output)
     with series_lock(out_dir):
+        for partial in out_dir.glob(".*.part"):  # left by a killed batch: nobody else writes here now
+            partial.unlink(missing_ok=True)
         state = read_state(out_dir)
         planned = plan(series, selected, state)
         records = {k: v for k, v in state.episodes.items() if k in {e.name for e in series.episodes}}

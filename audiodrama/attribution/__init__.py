@@ -12,6 +12,7 @@ from pathlib import Path
 from audiodrama.attribution.characters import Roster
 from audiodrama.attribution.discovery import DiscoveredCharacter, discover_characters
 from audiodrama.attribution.quotes import Quote, find_quotes
+from audiodrama.attribution.ranker import shipped_ranker
 from audiodrama.attribution.speakers import decide_speakers
 from audiodrama.cast import Cast
 from audiodrama.script import HEADING, NARRATION, SCENE_BREAK, Script, Segment
@@ -26,14 +27,17 @@ def parse_file(path: str | Path, cast: Cast | None = None) -> Script:
     return attribute(read_chapter(path), cast)
 
 
+def roster_for(chapter: Chapter, quotes: list[Quote], cast: Cast | None) -> Roster:
+    """The cast's characters, or (no cast, or one without characters) those the chapter names."""
+    if cast is not None and cast.characters:
+        return Roster.from_cast(cast)
+    return Roster(discover_characters(chapter, quotes))
+
+
 def attribute(chapter: Chapter, cast: Cast | None = None) -> Script:
     """The chapter as a script: segments tiling it, each quotation with a speaker, confidence, reason."""
     quotes = find_quotes(chapter)
-    if cast is not None and cast.characters:
-        roster = Roster.from_cast(cast)
-    else:  # no cast, or one without characters: find them in the text
-        roster = Roster(discover_characters(chapter, quotes))
-    decisions = decide_speakers(chapter, quotes, roster)
+    decisions = decide_speakers(chapter, quotes, roster_for(chapter, quotes, cast), shipped_ranker())
     segments = list(_segments(chapter, quotes, decisions))
     speakers = tuple(dict.fromkeys(s.speaker for s in segments if s.speaker and s.voiced_by_speaker))
     return Script(tuple(segments), chapter.source, chapter.title, speakers)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from audiodrama.cast import Cast
+from audiodrama.text import word_set
 
 _DETERMINERS = frozenset(
     [
@@ -24,6 +25,12 @@ _DETERMINERS = frozenset(
         "that",
     ]
 )
+_TITLES = word_set(
+    """mr mrs ms miss dr st mme mlle messrs capt col gen lt prof sgt rev sir lady lord madame monsieur
+    mademoiselle doctor captain colonel general professor aunt uncle mother father sister brother
+    master mistress king queen prince princess duke duchess count countess baron little old young"""
+)
+"""Words that begin or end a name without being one ("Mr. Darcy", "Aunt Polly")."""
 _TITLE_DOT = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Mme|Mlle|Messrs|Capt|Col|Gen|Lt|Prof|Sgt|Rev)\\\.")
 
 
@@ -60,23 +67,33 @@ class Roster:
     """The characters of a chapter and a fast way to find their mentions."""
 
     def __init__(self, people: Iterable[Person]) -> None:
+        """`people` in priority order: a name listed twice keeps its first gender, adds the aliases."""
         self.people: dict[str, Person] = {}
         self._by_key: dict[str, list[str]] = {}
+        surfaces: set[str] = set()
         for person in people:
-            self.people[person.name] = person
+            self.people.setdefault(person.name, person)
             for surface in (person.name, *person.aliases):
                 names = self._by_key.setdefault(key(surface), [])
                 if person.name not in names:
                     names.append(person.name)
-        surfaces = {s for p in self.people.values() for s in (p.name, *p.aliases) if key(s)}
+                if key(surface):
+                    surfaces.add(surface)
         alternatives = sorted(surfaces, key=len, reverse=True)
         body = "|".join(_surface_pattern(s) for s in alternatives)
         self._pattern = re.compile(rf"(?<![\w-])(?:{body})(?![\w])") if body else None
 
     @classmethod
     def from_cast(cls, cast: Cast) -> Roster:
-        """A roster of every character in `cast`."""
-        return cls(Person(c.name, tuple(c.aliases), c.gender) for c in cast.characters)
+        """A roster of every character in `cast`, each also known by the first and last word of its
+        names ("Jenny" for "Jenny Abdul Akbar", "Losberne" for "Mr. Losberne"); a character the
+        cast gives that word as a whole alias comes first among those it may name."""
+        given = [Person(c.name, tuple(c.aliases), c.gender) for c in cast.characters]
+        derived = [
+            Person(c.name, tuple(sorted({w for s in (c.name, *c.aliases) for w in _name_parts(s)})), c.gender)
+            for c in cast.characters
+        ]
+        return cls(given + derived)
 
     def gender(self, name: str) -> str | None:
         """The character's gender, if known."""
@@ -102,6 +119,19 @@ class Roster:
             if names:
                 found.append(Mention(m.start(), m.end(), names))
         return found
+
+
+def _name_parts(surface: str) -> tuple[str, ...]:
+    """The first and last word of a multi-word name, when they look like names ("Jenny", "Akbar")."""
+    words = surface.replace("-", " - ").split()
+    if len(words) < 2 or words[0].casefold() in _DETERMINERS:
+        return ()
+    found = []
+    for word in (words[0], words[-1]):
+        bare = word.strip(".,'’")
+        if len(bare) > 2 and bare[0].isupper() and bare[1:].islower() and key(bare) not in _TITLES:
+            found.append(bare)
+    return tuple(found)
 
 
 def _surface_pattern(surface: str) -> str:

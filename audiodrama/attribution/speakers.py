@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from audiodrama.attribution.characters import Mention, Roster
 from audiodrama.attribution.quotes import Quote
+from audiodrama.attribution.ranker import FEATURES, Ranker
 from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, PREPOSITIONS, PRONOUNS, Tag, tag_after, tag_before
 from audiodrama.script import DIALOGUE, THOUGHT
 from audiodrama.text import TEXT, Chapter
 
 _RECENT = 40
+_CANDIDATES = 8
+"""How many of the characters last mentioned are candidates."""
+_TURN_WINDOW = 8
+"""How many paragraphs back a quote paragraph still counts as a turn of the same exchange."""
+_FAR = math.log(20000)
+"""Log distance (characters) at which the distance feature saturates."""
 
 
 @dataclass(frozen=True)
@@ -30,13 +40,44 @@ class Decision:
     """`dialogue` or `thought`."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Turn:
     """A paragraph with quotes, once decided."""
 
     paragraph: int
+    """Index of the paragraph."""
     speaker: str | None
+    """Who speaks its first quote."""
     addressed: tuple[str, ...]
+    """Whom its quotes address by name."""
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the rules find in one paragraph with quotes."""
+
+    tags: tuple[Tag | None, ...]
+    """Each quote's speech tag, if any."""
+    resolved: tuple[tuple[str | None, str], ...]
+    """Each tag's character and how it was found (`name`, `pronoun 'he'`...)."""
+    addressed: tuple[str, ...]
+    """Characters the paragraph's quotes address by name."""
+    narration: tuple[Mention, ...]
+    """Character mentions in the paragraph's narration."""
+    rules: tuple[Decision, ...]
+    """The rules' decision for each quote."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One quotation the ranker decided, kept for training."""
+
+    quote: int
+    """Index of the quote in the chapter."""
+    candidates: tuple[str, ...]
+    """The candidate speakers, in feature-row order."""
+    features: np.ndarray
+    """Candidates x `FEATURES`."""
 
 
 class _Speakers:
@@ -49,6 +90,10 @@ class _Speakers:
         self.recent: list[tuple[int, str]] = []
         self.turns: list[_Turn] = []
         self.narrator = _first_person_narrator(chapter, quotes, roster)
+        self.last_seen: dict[str, int] = {}
+        self.mentioned: Counter[str] = Counter()
+        self.spoke: Counter[str] = Counter()
+        self.quote_index = 0
 
     # -- subjects -------------------------------------------------------------------------------
 
@@ -113,14 +158,23 @@ class _Speakers:
                     return name
         return avoid if avoid in matching or avoid in unknown else None
 
-    def remember(self, mentions: list[Mention]) -> None:
+    def remember(self, mentions: list[Mention], lasting: bool = True) -> None:
+        """Add mentions to the recent context; `lasting=False` for a look-ahead `forget` undoes."""
         for m in mentions:
-            self.recent.append((m.start, self.most_recent(m.names)))
+            name = self.most_recent(m.names)
+            self.recent.append((m.start, name))
+            if lasting:
+                self.last_seen[name] = m.start
+                self.mentioned[name] += 1
+
+    def forget(self, count: int) -> None:
+        """Drop the last `count` entries of the recent context."""
+        del self.recent[len(self.recent) - count :]
 
     # -- paragraphs -----------------------------------------------------------------------------
 
-    def paragraph(self, index: int, quotes: list[Quote], previous: Decision | None) -> list[Decision]:
-        """Decisions for the quotes of one paragraph."""
+    def read(self, index: int, quotes: list[Quote], previous: Decision | None) -> _Reading:
+        """What the rules see in one paragraph: tags, vocatives, narration mentions, their decisions."""
         para = self.chapter.paragraphs[index]
         gaps = _gaps(para.start, para.end, quotes)
         narration = [m for a, b in gaps for m in self.roster.mentions(self.text, a, b)]
@@ -134,12 +188,12 @@ class _Speakers:
             tags.append(tag)
         # pronouns look back over what was said before the tag, this paragraph's narration included
         early = [m for m in narration if m.start < next((t.start for t in tags if t), para.end)]
-        self.remember(early)
+        self.remember(early, lasting=False)
         last = self.turns[-1] if self.turns else None
         starts_with_quote = not self.text[para.start : quotes[0].start].strip()
         avoid = last.speaker if last and last.paragraph == index - 1 and starts_with_quote else None
         resolved = [self.resolve(t, avoid) if t else (None, "") for t in tags]
-        self.recent = self.recent[: len(self.recent) - len(early)]
+        self.forget(len(early))
         default = self.default_speaker(index, quotes, narration, addressed, previous)
         decisions = []
         for tag, (name, how) in zip(tags, resolved, strict=True):
@@ -153,13 +207,18 @@ class _Speakers:
         fill = default
         if own:
             fill = Decision(own.speaker, own.confidence - 0.1, f"same paragraph as {own.reason}", own.kind)
-        decisions = [d or fill for d in decisions]
-        self.remember(narration)
+        rules = tuple(d or fill for d in decisions)
+        return _Reading(tuple(tags), tuple(resolved), addressed, tuple(narration), rules)
+
+    def commit(self, index: int, quotes: list[Quote], reading: _Reading, decisions: list[Decision]) -> None:
+        """Take the paragraph's final decisions into the context later paragraphs read."""
+        self.remember(list(reading.narration))
         speaker = decisions[0].speaker
         if speaker:
             self.recent.append((quotes[0].start, speaker))
-        self.turns.append(_Turn(index, speaker, addressed))
-        return decisions
+            self.last_seen[speaker] = quotes[0].start
+            self.spoke[speaker] += 1
+        self.turns.append(_Turn(index, speaker, reading.addressed))
 
     def default_speaker(
         self, index: int, quotes: list[Quote], narration: list[Mention], addressed: tuple[str, ...], previous
@@ -211,7 +270,161 @@ class _Speakers:
                     found.append(self.most_recent(m.names))
         return tuple(dict.fromkeys(found))
 
-    def run(self, quotes: list[Quote]) -> list[Decision]:
+    def decide(
+        self, index: int, quotes: list[Quote], reading: _Reading, ranker: Ranker | None, examples: list | None
+    ) -> list[Decision]:
+        """Final decisions: a tag naming one character is certain; the ranker decides the rest (the
+        rules do when there is no ranker; their candidates' features still go to `examples`)."""
+        decisions = []
+        candidates: list[str] = []
+        for k, rule in enumerate(reading.rules):
+            tag, (_, how) = reading.tags[k], reading.resolved[k]
+            certain = tag and how == "name" and len(self.roster.lookup(tag.subject)) == 1
+            candidates = candidates or ([] if certain else self.candidates(index, reading))
+            if certain or not candidates or (ranker is None and examples is None):
+                decisions.append(rule)
+                continue
+            features = self.features(index, quotes, k, reading, candidates)
+            if examples is not None:
+                examples.append(Example(self.quote_index + k, tuple(candidates), features))
+            if ranker is None:
+                decisions.append(rule)
+                continue
+            p = ranker.probabilities(features)
+            best = int(p.argmax())
+            reason = rule.reason if candidates[best] == rule.speaker else _strongest(ranker, features[best])
+            decisions.append(Decision(candidates[best], float(p[best]), reason, rule.kind))
+        return decisions
+
+    def candidates(self, index: int, reading: _Reading) -> list[str]:
+        """Who may speak in paragraph `index`: tagged, recent speakers, named nearby."""
+        found: dict[str | None, None] = {}
+        for rule in reading.rules:
+            found[rule.speaker] = None
+        for tag, (name, how) in zip(reading.tags, reading.resolved, strict=True):
+            found[name] = None
+            if tag and how == "name":
+                found.update(dict.fromkeys(self.roster.lookup(tag.subject)))
+        for turn in self.conversation(index)[-4:]:
+            found[turn.speaker] = None
+        for m in reading.narration:
+            found.update(dict.fromkeys(m.names))
+        for name in self.recently_named()[:_CANDIDATES]:
+            found[name] = None
+        for m in self.next_mentions(index):
+            found.update(dict.fromkeys(m.names))
+        found.pop(None, None)
+        return list(found)  # type: ignore[arg-type]
+
+    def conversation(self, index: int) -> list[_Turn]:
+        """The last few turns of the scene that paragraph `index` belongs to."""
+        paragraphs = self.chapter.paragraphs
+        scene = paragraphs[index].scene
+        turns = []
+        for turn in reversed(self.turns[-4:]):
+            if paragraphs[turn.paragraph].scene != scene or turn.paragraph < index - _TURN_WINDOW:
+                break
+            turns.append(turn)
+        return turns[::-1]
+
+    def recently_named(self) -> list[str]:
+        """Distinct characters of the recent context, the latest first."""
+        return list(dict.fromkeys(name for _, name in reversed(self.recent[-_RECENT:])))
+
+    def next_mentions(self, index: int) -> list[Mention]:
+        """The mentions of the paragraph after `index`."""
+        if index + 1 >= len(self.chapter.paragraphs):
+            return []
+        after = self.chapter.paragraphs[index + 1]
+        return self.roster.mentions(self.text, after.start, after.end)
+
+    def features(
+        self, index: int, quotes: list[Quote], k: int, reading: _Reading, candidates: list[str]
+    ) -> np.ndarray:
+        """One row of `FEATURES` per candidate speaker of quote `k` of paragraph `index`."""
+        text, quote, rule = self.text, quotes[k], reading.rules[k]
+        own, para = set(), set()
+        gender = self_tag = None
+        for j, (tag, (_, how)) in enumerate(zip(reading.tags, reading.resolved, strict=True)):
+            if tag is None:
+                continue
+            if how == "name":
+                (own if j == k else para).update(self.roster.lookup(tag.subject))
+            elif how == "first-person narrator":
+                self_tag = True
+            elif j == k or gender is None:
+                gender = _tag_gender(tag)
+        shared = len(own) > 1
+        turns = self.conversation(index)
+        t1 = turns[-1] if turns else None
+        t2 = turns[-2] if len(turns) > 1 else None
+        t3 = turns[-3] if len(turns) > 2 else None
+        alternating = (
+            t1 is not None and t2 is not None and t1.paragraph == index - 1 and t2.paragraph == index - 2
+        ) and t1.speaker != t2.speaker
+        in_quote = {
+            name
+            for q in quotes
+            for m in self.roster.mentions(text, q.inner_start, q.inner_end)
+            if not _is_vocative(text, m, q)
+            for name in m.names
+        }
+        before = [m for m in reading.narration if m.end <= quote.start]
+        subjects = {n for m in before if _is_subject(text, m.start) for n in m.names}
+        named_before = {n for m in before for n in m.names}
+        named_after = {n for m in reading.narration if m.start >= quote.end for n in m.names}
+        previous = self.chapter.paragraphs[index - 1] if index else None
+        previous_subjects = set()
+        if previous is not None and previous.kind == TEXT and not (t1 and t1.paragraph == index - 1):
+            previous_subjects = {
+                n
+                for m in self.roster.mentions(text, previous.start, previous.end)
+                if _is_subject(text, m.start)
+                for n in m.names
+            }
+        next_named = {n for m in self.next_mentions(index) for n in m.names}
+        ranks = {name: r for r, name in enumerate(self.recently_named())}
+        said = max(1, len(self.turns))
+        rows = []
+        for c in candidates:
+            g = self.roster.gender(c)
+            prev1 = t1 is not None and t1.speaker == c
+            gender_match = gender is not None and g == gender
+            rows.append(
+                (
+                    rule.speaker == c,
+                    rule.confidence if rule.speaker == c else 0.0,
+                    c in own and not shared,
+                    c in own and shared,
+                    c in para,
+                    gender_match,
+                    gender is not None and g is not None and g != gender,
+                    gender_match and prev1,
+                    bool(self_tag) and c == self.narrator,
+                    quote.continues and k == 0 and prev1,
+                    prev1,
+                    prev1 and t1.paragraph == index - 1,
+                    t2 is not None and t2.speaker == c,
+                    alternating and t2.speaker == c,
+                    t3 is not None and t3.speaker == c,
+                    c in reading.addressed,
+                    t1 is not None and c in t1.addressed,
+                    c in in_quote and c not in reading.addressed,
+                    c in subjects,
+                    c in named_before,
+                    c in named_after,
+                    c in previous_subjects,
+                    c in next_named,
+                    1.0 / (1 + ranks[c]) if c in ranks else 0.0,
+                    min(1.0, math.log1p(quote.start - self.last_seen[c]) / _FAR) if c in self.last_seen else 1.0,
+                    self.spoke[c] / said,
+                    math.log1p(self.mentioned[c]) / 5,
+                    c == self.narrator,
+                )
+            )
+        return np.array(rows, dtype=float)
+
+    def run(self, quotes: list[Quote], ranker: Ranker | None, examples: list | None) -> list[Decision]:
         decisions: list[Decision] = []
         previous_index = 0
         k = 0
@@ -225,10 +438,30 @@ class _Speakers:
                 para_start = self.chapter.paragraphs[previous_index + 1].start
                 para_end = self.chapter.paragraphs[index - 1].end
                 self.remember(self.roster.mentions(self.text, para_start, para_end))
-            decisions.extend(self.paragraph(index, group, decisions[-1] if decisions else None))
+            self.quote_index = k
+            reading = self.read(index, group, decisions[-1] if decisions else None)
+            final = self.decide(index, group, reading, ranker, examples)
+            self.commit(index, group, reading, final)
+            decisions.extend(final)
             previous_index = index
             k += len(group)
         return decisions
+
+
+def _tag_gender(tag: Tag) -> str | None:
+    """The gender a pronoun or descriptor tag points at ("he", "his wife")."""
+    gender = PRONOUNS.get(tag.subject.lower())
+    if gender in ("male", "female"):
+        return gender
+    descriptor = DESCRIPTOR.match(tag.subject)
+    return GENDERED_NOUNS[descriptor.group(1).lower()] if descriptor else None
+
+
+def _strongest(ranker: Ranker, row: np.ndarray) -> str:
+    """The reason for a ranked decision: the two features that raised the candidate most."""
+    contributions = row * ranker.weights
+    top = [FEATURES[i] for i in np.argsort(-contributions)[:2] if contributions[i] > 0]
+    return "ranked: " + (", ".join(top) or "least unlikely")
 
 
 def _gaps(start: int, end: int, quotes: list[Quote]) -> list[tuple[int, int]]:
@@ -290,6 +523,13 @@ def _first_person_narrator(chapter: Chapter, quotes: list[Quote], roster: Roster
     return best if best and spoken[best] >= 5 else None
 
 
-def decide_speakers(chapter: Chapter, quotes: list[Quote], roster: Roster) -> list[Decision]:
-    """One decision per quote, in order."""
-    return _Speakers(chapter, quotes, roster).run(quotes)
+def decide_speakers(
+    chapter: Chapter,
+    quotes: list[Quote],
+    roster: Roster,
+    ranker: Ranker | None = None,
+    examples: list[Example] | None = None,
+) -> list[Decision]:
+    """One decision per quote, in order: certain tags by rule, the rest by `ranker` (rules alone
+    when None). `examples`, when given, receives the ranker's candidates and features (training)."""
+    return _Speakers(chapter, quotes, roster).run(quotes, ranker, examples)

@@ -1,0 +1,81 @@
+"""The learned speaker ranker: a logistic model scoring each candidate speaker of a quotation.
+
+The weights are trained by `scripts/train_attribution.py` on the dev corpus and shipped as
+`audiodrama/data/speaker_model.json`; inference is a dot product and a softmax (numpy only).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "speaker_model.json"
+
+FEATURES = (
+    "rule",  # the hand-written rules chose the candidate
+    "rule_confidence",  # the rules' confidence when they chose it
+    "tag_name",  # the quote's own tag names the candidate (an alias nobody else has)
+    "tag_name_shared",  # the tag's name is an alias the candidate shares with others
+    "para_tag_name",  # another quote of the paragraph has a name tag for the candidate
+    "tag_gender",  # a pronoun or descriptor tag of the candidate's gender
+    "tag_gender_other",  # a pronoun or descriptor tag of the other gender
+    "tag_gender_prev1",  # a gender-matching tag, and the candidate spoke the last turn
+    "tag_narrator",  # a first-person tag ("said I") and the candidate narrates
+    "continues",  # the quote carries on the candidate's unclosed speech
+    "prev1",  # the candidate spoke the last quote paragraph
+    "prev1_adjacent",  # ... and that paragraph is the one just before
+    "prev2",  # the candidate spoke the quote paragraph before the last (turn parity)
+    "prev2_alternating",  # ... the last two turns alternate and are consecutive paragraphs
+    "prev3",  # the candidate spoke three quote paragraphs ago
+    "vocative_here",  # the paragraph's quotes address the candidate by name
+    "vocative_prev",  # the last quote paragraph addressed the candidate
+    "in_quote",  # the candidate is named inside the paragraph's quotes, not as a vocative
+    "subject_before",  # a subject of the narration before the quote, in its paragraph
+    "mention_before",  # named in the narration before the quote, in its paragraph
+    "mention_after",  # named in the narration after the quote, in its paragraph
+    "prev_para_subject",  # a subject of the narration paragraph just before
+    "next_para",  # named in the next paragraph
+    "recency",  # 1 / (1 + rank among the characters last mentioned or speaking)
+    "distance",  # log characters since the candidate was last mentioned or spoke (capped)
+    "speaker_share",  # share of the chapter's quote paragraphs so far that the candidate spoke
+    "mentions",  # log count of the candidate's mentions so far
+    "narrator",  # the candidate is the first-person narrator
+)
+"""Feature names, in the order of the weight vector."""
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """A linear scorer over candidate features; probabilities are a softmax over the candidates."""
+
+    weights: np.ndarray
+    """One weight per name in `FEATURES`."""
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """P(candidate speaks) for each row of `features` (candidates x FEATURES)."""
+        scores = features @ self.weights
+        scores = np.exp(scores - scores.max())
+        return scores / scores.sum()
+
+    def to_json(self, **info) -> str:
+        """The model file's text, with `info` (training data, figures) kept beside the weights."""
+        weights = dict(zip(FEATURES, (round(float(w), 5) for w in self.weights), strict=True))
+        return json.dumps({"weights": weights, **info}, indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Ranker:
+        """A ranker from a model file's text; ValueError when its features are not `FEATURES`."""
+        weights = json.loads(text)["weights"]
+        if tuple(weights) != FEATURES:
+            raise ValueError("the speaker model was trained on other features; retrain it")
+        return cls(np.array([weights[f] for f in FEATURES], dtype=float))
+
+
+@cache
+def shipped_ranker() -> Ranker | None:
+    """The model shipped with the package, or None when there is none (rules only)."""
+    return Ranker.from_json(MODEL_PATH.read_text(encoding="utf-8")) if MODEL_PATH.exists() else None

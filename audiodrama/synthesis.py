@@ -239,10 +239,11 @@ def synthesize_all(
 
 # --- text pieces and clip checks (used in the workers) -------------------------------------------------
 
+_OUTSIDE_PHONEMES = r"(?![^\[]*\]\])"  # never inside espeak's `[[...]]` phoneme input
 _BREAKS = (
-    re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+"),  # after a sentence
-    re.compile(r"(?<=[,;:—–])\s+"),  # after a clause
-    re.compile(r"\s+"),  # between words
+    re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+" + _OUTSIDE_PHONEMES),  # after a sentence
+    re.compile(r"(?<=[,;:—–])\s+" + _OUTSIDE_PHONEMES),  # after a clause
+    re.compile(r"\s+" + _OUTSIDE_PHONEMES),  # between words
 )
 
 

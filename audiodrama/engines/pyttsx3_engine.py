@@ -3,12 +3,14 @@
 pyttsx3 2.99's espeak driver, measured with libespeak-ng 1.51 and 1.52: its first `runAndWait()`
 returns before the file is written; several saves before one `runAndWait()` write only the last;
 a `runAndWait()` with nothing queued hangs; an unwritable path hangs; texts over about 14,000
-characters segfault; `getProperty('rate')` is stale (it calls `espeak_GetParameter` without its
-second argument) and property sets queued behind a cancelled utterance are lost; every save prints
-"Audio saved to" on stdout. So this engine makes one save per `runAndWait()` and waits for the
-driver's own end-of-utterance event, sets the voice and parameters straight through the library
-before every line and reads them back correctly, and leaves the rest to the worker processes of
-`audiodrama.synthesis` (short pieces, timeouts, stdout to /dev/null, checked clips).
+characters segfault (it tells espeak the text is ten times its length); `[[...]]` phonemes are
+read out symbol by symbol; `getProperty('rate')` is stale (it calls `espeak_GetParameter` without
+its second argument) and property sets queued behind a cancelled utterance are lost; every save
+prints "Audio saved to" on stdout. So this engine makes one save per `runAndWait()` and waits for
+the driver's own end-of-utterance event, gives espeak the true length and the phoneme flag, sets
+the voice and parameters straight through the library before every line and reads them back
+correctly, and leaves the rest to the worker processes of `audiodrama.synthesis` (short pieces,
+timeouts, stdout to /dev/null, checked clips).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from typing import ClassVar
 from audiodrama import runtime
 from audiodrama.cast import Voice
 from audiodrama.synthesis import Engine, VoiceInfo
+
+REVISION = 2
+"""Bumped whenever this wrapper changes what a clip sounds like; part of the cache key."""
 
 SET_ATTEMPTS = 3
 """How many times voice settings are applied before a line is given up on."""
@@ -42,7 +47,7 @@ class Pyttsx3Engine(Engine):
         espeak = runtime.espeak()
         return {
             "name": cls.name,
-            "version": f"pyttsx3 {metadata.version('pyttsx3')}, espeak-ng {espeak.version}",
+            "version": f"pyttsx3 {metadata.version('pyttsx3')}, espeak-ng {espeak.version}, wrapper {REVISION}",
             "library": espeak.library,
             "data": espeak.data_dir,
             "source": espeak.source,
@@ -54,6 +59,14 @@ class Pyttsx3Engine(Engine):
         from pyttsx3.drivers import _espeak
 
         self._espeak = _espeak
+        # pyttsx3 hands espeak_Synth ten times the text's length as its size (espeak copies that
+        # much: the segfault past ~14,000 characters) and no espeakPHONEMES flag (so `[[...]]`
+        # phonemes are read out symbol by symbol). The driver looks `Synth` up at each call.
+        def synth(text: bytes, flags: int = 0, **_: object) -> int:
+            phonemes = flags | _espeak.PHONEMES
+            return _espeak.cSynth(text, len(text) + 1, 0, _espeak.POS_CHARACTER, 0, phonemes, None, None)
+
+        _espeak.Synth = synth
         # pyttsx3 declares espeak_GetParameter with one argument; the real one takes `current`.
         self._get_parameter = _espeak.dll.espeak_GetParameter
         self._get_parameter.argtypes = (ctypes.c_int, ctypes.c_int)

@@ -82,8 +82,6 @@ def test_pronunciations_change_what_is_synthesised(tmp_path: Path) -> None:
     assert render(voice, text="The Kyuubi is restless tonight,") == [spoken["plain"][0]]
 
 
-@pytest.mark.xfail(strict=True, reason="the pyttsx3 engine synthesises without espeakPHONEMES, so [[...]] is "
-                                        "read out symbol by symbol; audiodrama/engines/pyttsx3_engine.py must pass it")
 def test_espeak_phonemes_are_spoken_as_phonemes() -> None:
     voice = Voice("en-us+m3")
     respelled, phonemes = render(voice, text="The Kyoo-bee roared loudly.")[0], render(

@@ -60,6 +60,8 @@ LOCK_FILE = ".audiodrama-series.lock"
 REPORT_JSON, REPORT_MD, FEED = "report.json", "report.md", "feed.xml"
 REVIEW_LINES = 5
 """Lowest-confidence lines listed per episode for review."""
+REVIEW_BELOW = 0.9
+"""Only lines less sure than this are listed (an explicit speech tag gives 0.95)."""
 STATE_VERSION = 1
 
 
@@ -491,9 +493,9 @@ def plan(series: Series, episodes: Sequence[EpisodeSpec], state: State, read_all
 
 
 def review_lines(spec: EpisodeSpec, script: Script) -> tuple[Review, ...]:
-    """The dialogue lines of lowest confidence (below 1), weakest first."""
+    """The dialogue lines of lowest confidence (below `REVIEW_BELOW`), weakest first."""
     text = spec.file.read_text(encoding="utf-8", errors="replace")
-    weakest = sorted((s for s in script.segments if s.voiced_by_speaker and s.confidence < 1),
+    weakest = sorted((s for s in script.segments if s.voiced_by_speaker and s.confidence < REVIEW_BELOW),
                      key=lambda s: (s.confidence, s.start))[:REVIEW_LINES]
     return tuple(Review(text.count("\n", 0, s.start) + 1, s.speaker or "?", round(s.confidence, 3), s.reason,
                         s.text[:80]) for s in weakest)

@@ -79,6 +79,10 @@ def test_three_episodes_are_built_with_tags_report_and_feed(built: tuple[Path, B
     saved = json.loads((out / "report.json").read_text())
     assert [(e["name"], e["status"]) for e in saved["episodes"]] == [(n, "built") for n in NAMES]
     assert saved["episodes"][2]["new_speakers"] == ["Jiraiya"]
+    for episode in saved["episodes"]:
+        lines = Path(episode["file"]).read_text().splitlines()
+        for review in episode["review"]:
+            assert review["confidence"] < 0.9 and review["text"] in lines[review["line"] - 1]
     markdown = (out / "report.md").read_text()
     assert "| 3 | The Road | built |" in markdown and "## Lines to review" in markdown
     assert not list(out.glob(".*.part")), "no temporary file left behind"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -21,15 +23,22 @@ from audiodrama.errors import InputError
 from audiodrama.export import Tags, read_build, scene_chapters, write_episode, write_transcripts
 from audiodrama.files import ensure_writable_dir, write_text_atomic
 from audiodrama.loudness import Loudness
-from audiodrama.mix import BedSource, Placement, Timeline, build_timeline, measure_episode, render
-from audiodrama.script import Script, Segment
+from audiodrama.mix import (
+    BedSource,
+    Placement,
+    Timeline,
+    build_timeline,
+    clip_frames,
+    master_clip,
+    measure_episode,
+    render,
+)
+from audiodrama.script import THOUGHT, Script, Segment
 from audiodrama.settings import Settings
-from audiodrama.synthesis import ClipRequest, synthesize_all
+from audiodrama.synthesis import Clip, ClipRequest, default_cache_dir, synthesize_all
 
 SPEAKABLE = re.compile(r"\w")
 SCRIPT_SUFFIX = ".script"
-GAIN_ITERATIONS = 4
-"""At most this many measuring renders to find the episode gain."""
 
 
 @dataclass(frozen=True)
@@ -99,11 +108,18 @@ def produce(
         for s, v in zip(segments, voices, strict=True)
     ]
     clips = synthesize_all(requests, jobs=settings.jobs, cache_dir=settings.cache_dir, progress=progress)
+    cache_dir = settings.cache_dir or default_cache_dir()
+
+    def mastered(segment: Segment, clip: Clip) -> Path:
+        return master_clip(clip.path, segment.kind == THOUGHT, settings.levels, settings.sample_rate, cache_dir)
+
+    with ThreadPoolExecutor(settings.jobs or os.cpu_count()) as pool:
+        paths = list(pool.map(mastered, segments, clips))
     placements = [
-        Placement(s, c.path, c.frames, c.sample_rate, voice_key=repr(v), volume=v.volume)
-        for s, c, v in zip(segments, clips, voices, strict=True)
+        Placement(s, path, *clip_frames(path), voice_key=repr(v), volume=v.volume)
+        for s, path, v in zip(segments, paths, voices, strict=True)
     ]
-    timeline = build_timeline(placements, settings.pauses, settings.sample_rate, settings.levels)
+    timeline = build_timeline(placements, settings.pauses, settings.sample_rate)
     name = name or episode_name(source)
     mp3 = out_dir / f"{name}.mp3"
     script_file = out_dir / f"{name}{SCRIPT_SUFFIX}.jsonl"
@@ -113,8 +129,8 @@ def produce(
     loudness = None
     if read_build(mp3) != build or not all(p.exists() for p in (script_file, *transcripts)):
         bed = BedTrack.for_timeline(timeline, settings.ambience)
-        loudness = write_episode(partial(render, timeline, settings.levels, bed=bed),
-                                 partial(episode_gain, timeline, settings, bed), settings.levels.target_lufs,
+        loudness = write_episode(partial(render, timeline, bed=bed),
+                                 episode_gain(timeline, settings, bed), settings.levels.target_lufs,
                                  settings.sample_rate, mp3, settings.bitrate,
                                  replace(tags, build=build), scene_chapters(timeline))
         write_transcripts(timeline, mp3)
@@ -123,20 +139,12 @@ def produce(
                    loudness)
 
 
-def episode_gain(timeline: Timeline, settings: Settings, bed: BedSource, lufs: float) -> float:
-    """The gain (dB) that brings the mix to `lufs`.
-
-    Clips are levelled to `speech_lufs`, which predicts the gain; the limiter and the beds move the
-    result a little, so the mix is measured and the gain corrected until it lands within 0.05 LU.
-    """
-    levels = settings.levels
-    gain = lufs - levels.speech_lufs
-    for _ in range(GAIN_ITERATIONS):
-        measured = measure_episode(render(timeline, levels, gain, bed), settings.sample_rate).integrated
-        if not np.isfinite(measured) or abs(lufs - measured) < 0.05:
-            break
-        gain += lufs - measured
-    return gain
+def episode_gain(timeline: Timeline, settings: Settings, bed: BedSource) -> float:
+    """The gain (dB) that brings the mix to the target loudness: the mix is linear in its gain, so
+    one measuring render at 0 dB tells it."""
+    measured = measure_episode(render(timeline, 0.0, bed), settings.sample_rate).integrated
+    target = settings.levels.target_lufs
+    return target - measured if np.isfinite(measured) else target - settings.levels.speech_lufs
 
 
 def fingerprint(timeline: Timeline, settings: Settings, tags: Tags) -> str:

@@ -6,7 +6,8 @@ clips are joined from raw samples, never by repeated concatenation.
 
 from __future__ import annotations
 
-import functools
+import hashlib
+import wave
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +16,9 @@ from typing import Protocol
 import numpy as np
 
 from audiodrama.audio import load_clip
-from audiodrama.loudness import Loudness, LoudnessMeter, db_to_gain, limit, measure
-from audiodrama.script import THOUGHT, Segment
+from audiodrama.files import atomic_path
+from audiodrama.loudness import Loudness, LoudnessMeter, db_to_gain, limit, measure, upsampled_peaks
+from audiodrama.script import Segment
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class Levels:
     """Integrated loudness of the finished episode (podcast standard)."""
     true_peak_db: float = -1.0
     """Highest true peak allowed in the finished episode, dBTP."""
-    limiter_margin_db: float = 0.5
+    limiter_margin_db: float = 2.0
     """Extra headroom under the ceiling for the limiter's estimate and the MP3 encoder's overshoot."""
     thought_gain_db: float = -5.0
     """Thoughts are this much quieter than speech."""
@@ -126,15 +128,8 @@ class Levels:
     """How many echo repeats a thought gets."""
 
 
-def echo_tail(levels: Levels, sample_rate: int) -> int:
-    """Samples a thought's echo adds after its clip."""
-    return round(levels.thought_echo_ms * levels.thought_echo_repeats * sample_rate / 1000)
-
-
-def build_timeline(lines: Sequence[Placement], pauses: Pauses, sample_rate: int,
-                   levels: Levels | None = None) -> Timeline:
-    """Lay the lines out one after another with context-dependent pauses (thoughts keep their echo)."""
-    tail = echo_tail(levels or Levels(), sample_rate)
+def build_timeline(lines: Sequence[Placement], pauses: Pauses, sample_rate: int) -> Timeline:
+    """Lay the lines out one after another with context-dependent pauses."""
     cues = []
     position = 0
     previous: Placement | None = None
@@ -142,7 +137,7 @@ def build_timeline(lines: Sequence[Placement], pauses: Pauses, sample_rate: int,
         voice_changed = previous is not None and previous.voice_key != line.voice_key
         gap = pause_before(previous.segment if previous else None, line.segment, voice_changed, pauses)
         position += round(gap * sample_rate / 1000)
-        frames = round(line.clip_frames * sample_rate / line.clip_rate) + (tail if line.segment.kind == THOUGHT else 0)
+        frames = round(line.clip_frames * sample_rate / line.clip_rate)
         cues.append(Cue(line.segment, line.clip_path, line.volume, position, frames))
         position += frames
         previous = line
@@ -158,65 +153,93 @@ class BedSource(Protocol):
         ...
 
 
-@functools.lru_cache(maxsize=4096)
-def clip_loudness(path: Path, sample_rate: int) -> float:
-    """Integrated loudness of a clip (LUFS); -inf when silent."""
-    return measure(load_clip(path, sample_rate).astype(np.float32) / 32768, sample_rate).integrated
+MASTERING_REVISION = 1
+"""Bump when mastering changes, so cached mastered clips are made anew."""
+MASTERING_PASSES = 4
+"""Level-then-limit rounds per clip at most; each brings its loudness closer to `speech_lufs`."""
 
 
-def prepare_clip(cue: Cue, sample_rate: int, levels: Levels, gain_db: float) -> np.ndarray:
-    """The cue's clip as float32, levelled, its volume and the episode gain applied, thoughts echoed,
-    and peaks limited under the ceiling."""
-    samples = load_clip(cue.clip_path, sample_rate).astype(np.float32) / 32768
-    loudness = clip_loudness(cue.clip_path, sample_rate)
-    level = levels.speech_lufs - loudness if np.isfinite(loudness) else 0.0
-    level += 20 * np.log10(max(cue.volume, 1e-4)) + gain_db
-    if cue.segment.kind == THOUGHT:
-        level += levels.thought_gain_db
-        delay = round(levels.thought_echo_ms * sample_rate / 1000)
-        echoed = np.zeros(len(samples) + delay * levels.thought_echo_repeats, dtype=np.float32)
-        for repeat in range(levels.thought_echo_repeats + 1):
-            echoed[repeat * delay: repeat * delay + len(samples)] += samples * levels.thought_echo_decay**repeat
-        samples = echoed
-    samples = samples * np.float32(db_to_gain(level))
-    samples = limit(samples, levels.true_peak_db - levels.limiter_margin_db, sample_rate)
-    return _fit(samples, cue.frames)
+def echo(samples: np.ndarray, levels: Levels, sample_rate: int) -> np.ndarray:
+    """The clip followed by its fading repeats: how a thought sounds."""
+    delay = round(levels.thought_echo_ms * sample_rate / 1000)
+    echoed = np.zeros(len(samples) + delay * levels.thought_echo_repeats, dtype=np.float32)
+    for repeat in range(levels.thought_echo_repeats + 1):
+        echoed[repeat * delay: repeat * delay + len(samples)] += samples * levels.thought_echo_decay**repeat
+    return echoed
 
 
-def _fit(samples: np.ndarray, frames: int) -> np.ndarray:
-    if len(samples) >= frames:
-        return samples[:frames]
-    return np.concatenate([samples, np.zeros(frames - len(samples), dtype=np.float32)])
+def master(samples: np.ndarray, levels: Levels, sample_rate: int, thought: bool) -> np.ndarray:
+    """Level a clip to `speech_lufs` with its peaks limited under the ceiling that the episode gain
+    (target minus speech level) carries to `true_peak_db - limiter_margin_db`; thoughts echoed and
+    `thought_gain_db` quieter."""
+    if thought:
+        samples = echo(samples, levels, sample_rate)
+    ceiling = levels.true_peak_db - levels.limiter_margin_db - (levels.target_lufs - levels.speech_lufs)
+    wanted = levels.speech_lufs + (levels.thought_gain_db if thought else 0.0)
+    peaks = upsampled_peaks(samples)
+    gain, mastered, slope = 0.0, samples, 1.0
+    loudness = measure(samples, sample_rate, true_peaks=False).integrated
+    for _ in range(MASTERING_PASSES):  # limiting eats loudness: aim again by the slope last observed
+        if not np.isfinite(loudness) or abs(wanted - loudness) < 0.05:
+            break
+        step = (wanted - loudness) / slope
+        factor = np.float32(db_to_gain(gain + step))
+        mastered = limit(samples * factor, ceiling, sample_rate, peaks=peaks * factor)
+        new_loudness = measure(mastered, sample_rate, true_peaks=False).integrated
+        slope = min(1.0, max(0.2, (new_loudness - loudness) / step)) if step else 1.0
+        gain, loudness = gain + step, new_loudness
+    return mastered
 
 
-def render(timeline: Timeline, levels: Levels | None = None, gain_db: float = 0.0,
-           bed: BedSource | None = None, block: int = 1 << 16) -> Iterator[np.ndarray]:
-    """The episode as consecutive float32 blocks of `block` samples (the last may be shorter).
+def master_clip(clip_path: Path, thought: bool, levels: Levels, sample_rate: int, cache_dir: Path) -> Path:
+    """The mastered clip for a synthesised clip, made once and kept in `cache_dir/mastered`."""
+    recipe = repr((MASTERING_REVISION, clip_path.stem, thought, levels, sample_rate))
+    key = hashlib.sha256(recipe.encode("utf-8")).hexdigest()
+    target = cache_dir / "mastered" / key[:2] / f"{key}.wav"
+    if not target.exists():
+        samples = load_clip(clip_path, sample_rate).astype(np.float32) / 32768
+        mastered = master(samples, levels, sample_rate, thought)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as temporary, wave.open(str(temporary), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(sample_rate)
+            out.writeframes(np.round(np.clip(mastered, -1, 1) * 32767).astype("<i2").tobytes())
+    return target
 
-    Only the clips sounding in the current block are held in memory.
-    """
-    levels = levels or Levels()
-    bed_gain = np.float32(db_to_gain(gain_db))
+
+def clip_frames(path: Path) -> tuple[int, int]:
+    """(frames, sample rate) of a WAV clip, from its header."""
+    with wave.open(str(path), "rb") as clip:
+        return clip.getnframes(), clip.getframerate()
+
+
+def render(timeline: Timeline, gain_db: float = 0.0, bed: BedSource | None = None,
+           block: int = 1 << 16) -> Iterator[np.ndarray]:
+    """The episode as consecutive float32 blocks of `block` samples (the last may be shorter), every
+    clip and the bed scaled by `gain_db`. Only the clips sounding in the current block are in memory."""
+    gain = np.float32(db_to_gain(gain_db))
     cues = iter(timeline.cues)
     upcoming = next(cues, None)
     sounding: list[tuple[Cue, np.ndarray]] = []
     for start in range(0, timeline.frames, block):
         end = min(start + block, timeline.frames)
-        out = bed.block(start, end - start) * bed_gain if bed else np.zeros(end - start, dtype=np.float32)
+        out = bed.block(start, end - start) if bed else np.zeros(end - start, dtype=np.float32)
         while upcoming is not None and upcoming.start < end:
-            sounding.append((upcoming, prepare_clip(upcoming, timeline.sample_rate, levels, gain_db)))
+            samples = load_clip(upcoming.clip_path, timeline.sample_rate, upcoming.volume)[: upcoming.frames]
+            sounding.append((upcoming, samples.astype(np.float32) / 32768))
             upcoming = next(cues, None)
         for cue, samples in sounding:
-            first, last = max(cue.start, start), min(cue.end, end)
+            first, last = max(cue.start, start), min(cue.start + len(samples), end)
             if first < last:
                 out[first - start: last - start] += samples[first - cue.start: last - cue.start]
         sounding = [(cue, samples) for cue, samples in sounding if cue.end > end]
-        yield out
+        yield out * gain
 
 
-def measure_episode(blocks: Iterable[np.ndarray], sample_rate: int) -> Loudness:
-    """Loudness of a rendered episode, measured block by block."""
-    meter = LoudnessMeter(sample_rate)
+def measure_episode(blocks: Iterable[np.ndarray], sample_rate: int, true_peaks: bool = False) -> Loudness:
+    """Loudness of a rendered episode, measured block by block (true peaks only when asked)."""
+    meter = LoudnessMeter(sample_rate, true_peaks)
     for samples in blocks:
         meter.feed(samples)
     return meter.result()

@@ -7,6 +7,7 @@ import pyloudnorm
 import pytest
 
 from audiodrama.loudness import LoudnessMeter, limit, measure, true_peak
+from audiodrama.mix import Levels, master
 
 RATE = 22050
 
@@ -43,3 +44,24 @@ def test_limiter_keeps_true_peak_under_ceiling_and_leaves_quiet_audio_alone() ->
     # most of the signal, below the ceiling, is untouched
     small = np.abs(loud) < 0.05
     assert np.mean(np.isclose(limited[small], loud[small], rtol=0.05)) > 0.8
+
+
+def test_mastering_levels_every_clip_and_keeps_peaks_under_the_ceiling() -> None:
+    levels = Levels()
+    ceiling = levels.true_peak_db - levels.limiter_margin_db - (levels.target_lufs - levels.speech_lufs)
+    for scale in (0.05, 1.0, 8.0):
+        mastered = master(speechlike(3) * scale, levels, RATE, thought=False)
+        assert measure(mastered, RATE).integrated == pytest.approx(levels.speech_lufs, abs=0.1)
+        assert 20 * np.log10(true_peak(mastered)) <= ceiling + 0.1
+
+
+def test_a_thought_is_quieter_and_echoes() -> None:
+    levels = Levels()
+    speech = speechlike(2)
+    spoken = master(speech, levels, RATE, thought=False)
+    thought = master(speech, levels, RATE, thought=True)
+    tail = round(levels.thought_echo_ms * RATE / 1000) * levels.thought_echo_repeats
+    assert len(thought) == len(spoken) + tail
+    difference = measure(spoken, RATE).integrated - measure(thought, RATE).integrated
+    assert difference == pytest.approx(-levels.thought_gain_db, abs=0.2)
+    assert np.abs(thought[-tail:]).max() > 0.01  # the echo rings on after the words

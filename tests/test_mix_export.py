@@ -95,7 +95,7 @@ def test_failed_encode_leaves_no_file(tmp_path: Path) -> None:
         raise RuntimeError("mixer failed")
 
     with pytest.raises(RuntimeError):
-        write_episode(lambda gain: blocks(), lambda lufs: 0.0, -16.0, RATE, target, "64k", Tags(title="t"))
+        write_episode(lambda gain: blocks(), 0.0, -16.0, RATE, target, "64k", Tags(title="t"))
     assert list(tmp_path.iterdir()) == []
 
 

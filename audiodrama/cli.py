@@ -78,6 +78,8 @@ def produce(
     production = dataclasses.replace(load_settings(settings) if settings else Settings(), jobs=jobs)
     with progress_bar("Synthesising", quiet) as progress:
         episode = produce_episode(chapter, _cast(cast), output, production, progress)
+    for notice in episode.notices:
+        err.print(f"audiodrama: {notice}", markup=False, highlight=False)
     if not quiet:
         loudness = (f"{episode.loudness.integrated:.1f} LUFS, peak {episode.loudness.true_peak:.1f} dBTP"
                     if episode.loudness else "up to date, not re-rendered")

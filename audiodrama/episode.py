@@ -16,7 +16,7 @@ import numpy as np
 from audiodrama import __version__
 from audiodrama import script as scripts
 from audiodrama.ambience import BedTrack
-from audiodrama.attribution import parse_file
+from audiodrama.attribution import discover_characters, parse_file
 from audiodrama.cast import Cast, pronounce, voice_for
 from audiodrama.casting import cast_scripts
 from audiodrama.errors import InputError
@@ -36,6 +36,7 @@ from audiodrama.mix import (
 from audiodrama.script import THOUGHT, Script, Segment
 from audiodrama.settings import Settings
 from audiodrama.synthesis import Clip, ClipRequest, default_cache_dir, synthesize_all
+from audiodrama.text import read_chapter
 
 SPEAKABLE = re.compile(r"\w")
 SCRIPT_SUFFIX = ".script"
@@ -59,6 +60,8 @@ class Episode:
     """Clips made in this run (the rest came from the cache)."""
     loudness: Loudness | None
     """Loudness and true peak measured on the encoded episode; None when it was up to date."""
+    notices: tuple[str, ...] = ()
+    """Things the user should know, one line each (speakers the cast lacks and how they were cast)."""
 
 
 def read_source(source: Path, cast: Cast | None) -> Script:
@@ -95,7 +98,8 @@ def produce(
     """
     settings = settings or Settings()
     script = script or read_source(source, cast)
-    cast = cast_scripts(cast, [script]).cast  # every speaker voiced, scene partners kept apart
+    casting = cast_scripts(cast, [script], speaker_genders(source))  # every speaker voiced, partners apart
+    cast = casting.cast
     segments = voiced_segments(script)
     if not segments:
         raise InputError("the chapter is empty: it has no words to read aloud", path=source,
@@ -136,7 +140,14 @@ def produce(
         write_transcripts(timeline, mp3)
         write_text_atomic(script_file, scripts.to_jsonl(script))
     return Episode(mp3, script_file, transcripts, timeline, len(segments), sum(not c.cached for c in clips),
-                   loudness)
+                   loudness, tuple(casting.report()))
+
+
+def speaker_genders(source: Path) -> dict[str, str | None]:
+    """Genders the text suggests for the characters it names (none for an edited script file)."""
+    if scripts.is_script_file(source):
+        return {}
+    return {c.name: c.gender for c in discover_characters(read_chapter(source))}
 
 
 def episode_gain(timeline: Timeline, settings: Settings, bed: BedSource) -> float:

@@ -69,13 +69,15 @@ def produce(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the episode.")] = Path("output"),
     settings: Annotated[Path | None, typer.Option("--settings", "-s", help="Production settings (YAML).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Synthesis processes.")] = None,
+    radio_play: Annotated[bool, typer.Option("--radio-play", help="Drop bare speech tags (\"said Naruto\").")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Produce an MP3 episode (with transcripts and script) from a chapter and a cast."""
     from audiodrama.episode import produce as produce_episode
     from audiodrama.settings import Settings, load_settings
 
-    production = dataclasses.replace(load_settings(settings) if settings else Settings(), jobs=jobs)
+    production = load_settings(settings) if settings else Settings()
+    production = dataclasses.replace(production, jobs=jobs, radio_play=radio_play or production.radio_play)
     with progress_bar("Synthesising", quiet) as progress:
         episode = produce_episode(chapter, _cast(cast), output, production, progress)
     for notice in episode.notices:

@@ -30,10 +30,11 @@ from audiodrama.mix import (
     build_timeline,
     clip_frames,
     master_clip,
+    master_music,
     measure_episode,
     render,
 )
-from audiodrama.script import THOUGHT, Script, Segment
+from audiodrama.script import HEADING, MUSIC, TAG, THOUGHT, Script, Segment
 from audiodrama.settings import Settings
 from audiodrama.synthesis import Clip, ClipRequest, default_cache_dir, synthesize_all
 from audiodrama.text import read_chapter
@@ -75,9 +76,10 @@ def episode_name(source: Path) -> str:
     return name[: -len(SCRIPT_SUFFIX)] if name.endswith(SCRIPT_SUFFIX) else name
 
 
-def voiced_segments(script: Script) -> list[Segment]:
-    """The segments that make sound: something to say, in reading order."""
-    return [s for s in script.spoken() if SPEAKABLE.search(s.text)]
+def voiced_segments(script: Script, radio_play: bool = False) -> list[Segment]:
+    """The segments that make sound: something to say, in reading order (bare tags dropped for a
+    radio play)."""
+    return [s for s in script.spoken() if SPEAKABLE.search(s.text) and not (radio_play and s.kind == TAG)]
 
 
 def produce(
@@ -100,11 +102,15 @@ def produce(
     script = script or read_source(source, cast)
     casting = cast_scripts(cast, [script], speaker_genders(source))  # every speaker voiced, partners apart
     cast = casting.cast
-    segments = voiced_segments(script)
+    segments = voiced_segments(script, settings.radio_play)
     if not segments:
         raise InputError("the chapter is empty: it has no words to read aloud", path=source,
                          hint="give a chapter with text")
     ensure_writable_dir(out_dir)
+    name = name or episode_name(source)
+    tags = tags or Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}")
+    if settings.announce_title:
+        segments.insert(0, Segment(HEADING, None, 0, 0, tags.title, paragraph=-1, scene=-1))
     voices = [voice_for(cast, s.speaker if s.voiced_by_speaker else None, s.kind) for s in segments]
     requests = [
         ClipRequest(text=pronounce(s.text, cast.pronunciations), voice=v,
@@ -123,12 +129,11 @@ def produce(
         Placement(s, path, *clip_frames(path), voice_key=repr(v), volume=v.volume)
         for s, path, v in zip(segments, paths, voices, strict=True)
     ]
+    placements = with_music(placements, settings, cache_dir)
     timeline = build_timeline(placements, settings.pauses, settings.sample_rate)
-    name = name or episode_name(source)
     mp3 = out_dir / f"{name}.mp3"
     script_file = out_dir / f"{name}{SCRIPT_SUFFIX}.jsonl"
     transcripts = (mp3.with_suffix(".srt"), mp3.with_suffix(".vtt"))
-    tags = tags or Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}")
     build = fingerprint(timeline, settings, tags)
     loudness = None
     if read_build(mp3) != build or not all(p.exists() for p in (script_file, *transcripts)):
@@ -141,6 +146,20 @@ def produce(
         write_text_atomic(script_file, scripts.to_jsonl(script))
     return Episode(mp3, script_file, transcripts, timeline, len(segments), sum(not c.cached for c in clips),
                    loudness, tuple(casting.report()))
+
+
+def with_music(placements: list[Placement], settings: Settings, cache_dir: Path) -> list[Placement]:
+    """The placements with the intro before and the outro after, each in a scene of its own."""
+
+    def music(path: Path | None, title: str, scene: int) -> list[Placement]:
+        if path is None:
+            return []
+        mastered = master_music(path, settings.levels, settings.sample_rate, cache_dir)
+        segment = Segment(MUSIC, None, 0, 0, title, paragraph=scene, scene=scene)
+        return [Placement(segment, mastered, *clip_frames(mastered), voice_key=title, volume=1.0)]
+
+    last_scene = placements[-1].segment.scene
+    return music(settings.intro, "Intro", -2) + placements + music(settings.outro, "Outro", last_scene + 1)
 
 
 def speaker_genders(source: Path) -> dict[str, str | None]:

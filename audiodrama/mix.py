@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import wave
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from audiodrama.audio import load_clip
+from audiodrama.audio import decode, load_clip
+from audiodrama.errors import InputError, ToolError
 from audiodrama.files import atomic_path
 from audiodrama.loudness import Loudness, LoudnessMeter, db_to_gain, limit, measure, upsampled_peaks
 from audiodrama.script import Segment
@@ -155,6 +156,8 @@ class BedSource(Protocol):
 
 MASTERING_REVISION = 1
 """Bump when mastering changes, so cached mastered clips are made anew."""
+MUSIC_DB = -3.0
+"""Intro and outro music sit this much under the speech level."""
 MASTERING_PASSES = 4
 """Level-then-limit rounds per clip at most; each brings its loudness closer to `speech_lufs`."""
 
@@ -198,14 +201,39 @@ def master_clip(clip_path: Path, thought: bool, levels: Levels, sample_rate: int
     target = cache_dir / "mastered" / key[:2] / f"{key}.wav"
     if not target.exists():
         samples = load_clip(clip_path, sample_rate).astype(np.float32) / 32768
-        mastered = master(samples, levels, sample_rate, thought)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(target) as temporary, wave.open(str(temporary), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(sample_rate)
-            out.writeframes(np.round(np.clip(mastered, -1, 1) * 32767).astype("<i2").tobytes())
+        write_clip(target, master(samples, levels, sample_rate, thought), sample_rate)
     return target
+
+
+def master_music(path: Path, levels: Levels, sample_rate: int, cache_dir: Path, fade_ms: float = 1500) -> Path:
+    """Intro or outro music, levelled a little under speech, limited and faded out; cached by content."""
+    if not path.is_file():
+        raise InputError("music file not found", path=path, hint="check the intro/outro path in the settings")
+    recipe = repr((MASTERING_REVISION, path.read_bytes(), levels, sample_rate, fade_ms))
+    key = hashlib.sha256(recipe.encode("utf-8")).hexdigest()
+    target = cache_dir / "mastered" / key[:2] / f"{key}.wav"
+    if not target.exists():
+        try:
+            samples = decode(path, sample_rate)
+        except ToolError as error:
+            raise InputError(f"cannot read this music file: {error.message}", path=path,
+                             hint="give a WAV, MP3, OGG or FLAC file that plays") from None
+        fade = min(len(samples), round(fade_ms * sample_rate / 1000))
+        samples = samples.copy()
+        samples[len(samples) - fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
+        write_clip(target, master(samples, replace(levels, speech_lufs=levels.speech_lufs + MUSIC_DB), sample_rate,
+                                  thought=False), sample_rate)
+    return target
+
+
+def write_clip(target: Path, samples: np.ndarray, sample_rate: int) -> None:
+    """Write float samples as a 16-bit mono WAV, atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as temporary, wave.open(str(temporary), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(np.round(np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def clip_frames(path: Path) -> tuple[int, int]:

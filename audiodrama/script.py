@@ -20,6 +20,8 @@ THOUGHT = "thought"
 HEADING = "heading"
 SCENE_BREAK = "scene_break"
 TAG = "tag"
+MUSIC = "music"
+"""Not written by the parser: intro or outro music the producer places on the timeline."""
 
 KINDS = (NARRATION, DIALOGUE, THOUGHT, HEADING, SCENE_BREAK, TAG)
 VOICED_BY_SPEAKER = (DIALOGUE, THOUGHT)

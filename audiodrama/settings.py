@@ -30,6 +30,14 @@ class Settings:
     """Loudness targets and the sound of thoughts."""
     ambience: AmbienceSettings = field(default_factory=AmbienceSettings)
     """Beds under the scenes."""
+    radio_play: bool = False
+    """Drop bare speech tags ("said Naruto"), as a radio play would; the action around them stays."""
+    announce_title: bool = False
+    """The narrator reads the episode's title first."""
+    intro: Path | None = None
+    """Music played before the episode."""
+    outro: Path | None = None
+    """Music played after the episode."""
     sample_rate: int = 22050
     """Sample rate of the mixed episode."""
     bitrate: str = "96k"
@@ -64,6 +72,13 @@ def _numbers(node: Node, what: str, defaults: Any) -> Any:
     return dataclasses.replace(defaults, **values)
 
 
+def _flag(node: Node, what: str) -> bool:
+    flag = node.value(what)
+    if not isinstance(flag, bool):
+        raise node.error(f"{what} must be true or false, not {flag!r}")
+    return flag
+
+
 def _choice(node: Node, what: str, allowed: tuple[Any, ...]) -> Any:
     value = node.value(what)
     if value not in allowed:
@@ -71,7 +86,8 @@ def _choice(node: Node, what: str, allowed: tuple[Any, ...]) -> Any:
     return value
 
 
-TOP_KEYS = ("pauses", "levels", "ambience", "sample_rate", "bitrate")
+TOP_KEYS = ("pauses", "levels", "ambience", "sample_rate", "bitrate", "radio_play", "announce_title", "intro",
+            "outro")
 AMBIENCE_FLAGS = ("enabled", "builtin_rules")
 AMBIENCE_NUMBERS = ("level_db", "duck_db", "attack_ms", "release_ms", "crossfade_ms", "fade_in_ms", "fade_out_ms",
                     "loop_seconds")
@@ -85,10 +101,7 @@ def _ambience(node: Node, base: Path) -> AmbienceSettings:
     values: dict[str, Any] = {}
     for key, value in node.mapping(what):
         if key in AMBIENCE_FLAGS:
-            flag = value.value(f"ambience {key}")
-            if not isinstance(flag, bool):
-                raise value.error(f"ambience {key} must be true or false, not {flag!r}")
-            values[key] = flag
+            values[key] = _flag(value, f"ambience {key}")
         elif key in AMBIENCE_NUMBERS:
             values[key] = float(value.number(f"ambience {key}", *NUMBER_RANGES[key]))
         elif key == "default_bed":
@@ -117,6 +130,10 @@ def settings_from_node(node: Node | None, what: str = "production settings", bas
             settings = dataclasses.replace(settings, levels=_numbers(value, "levels", settings.levels))
         elif key == "ambience":
             settings = dataclasses.replace(settings, ambience=_ambience(value, Path(node.path).parent))
+        elif key in ("radio_play", "announce_title"):
+            settings = dataclasses.replace(settings, **{key: _flag(value, key)})
+        elif key in ("intro", "outro"):
+            settings = dataclasses.replace(settings, **{key: Path(node.path).parent / value.text(key)})
         elif key == "sample_rate":
             settings = dataclasses.replace(settings, sample_rate=_choice(value, "sample_rate", SAMPLE_RATES))
         elif key == "bitrate":

@@ -12,9 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audiodrama.attribution import attribute, discover_characters, parse_file
-from audiodrama.cast import Cast, Character
-from audiodrama.script import NARRATION, THOUGHT
-from audiodrama.text import BLANK, chapter_from_text
+from audiodrama.attribution.characters import Roster
+from audiodrama.attribution.quotes import find_quotes
+from audiodrama.attribution.ranker import FEATURES, shipped_ranker
+from audiodrama.attribution.speakers import Example, decide_speakers
+from audiodrama.cast import Cast, Character, load_cast
+from audiodrama.script import NARRATION, TAG, THOUGHT
+from audiodrama.text import BLANK, chapter_from_text, read_chapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parser"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -187,3 +191,78 @@ def test_shared_seed_chapters_parse_and_tile():
     for folder in sorted((SHARED / "corpus" / "seeds").iterdir()):
         text = (folder / "text.txt").read_text(encoding="utf-8")
         assert_tiles(text, parse_file(folder / "text.txt", CAST))
+
+
+def segments_of(text: str, cast: Cast | None = CAST) -> list[tuple[str, str | None, str]]:
+    """(kind, speaker, source text) of every segment."""
+    script = attribute(chapter_from_text(text), cast)
+    return [(s.kind, s.speaker, text[s.start : s.end]) for s in script.segments]
+
+
+def test_bare_speech_tags_are_their_own_segments():
+    text = '"I been ready." replied Sasuke with a rare small smile.\n\n"Yes," said Sasuke, "I will."\n'
+    assert segments_of(text) == [
+        ("dialogue", "Sasuke Uchiha", '"I been ready."'),
+        (TAG, None, "replied Sasuke"),
+        (NARRATION, None, "with a rare small smile."),
+        ("dialogue", "Sasuke Uchiha", '"Yes,"'),
+        (TAG, None, "said Sasuke,"),
+        ("dialogue", "Sasuke Uchiha", '"I will."'),
+    ]
+
+
+def test_pronoun_tag_before_the_quote_and_adverbs_make_one_tag():
+    text = 'Naruto slightly opened his eyes.\n\n"Sakura?" he said weakly.\n\nSakura said, "Rest."\n'
+    kinds = [(k, t) for k, _, t in segments_of(text) if k == TAG]
+    assert kinds == [(TAG, "he said weakly."), (TAG, "Sakura said,")]
+
+
+def test_a_tag_inside_an_action_stays_narration():
+    text = 'Naruto turned and asked, "Why?"\n'
+    assert segments_of(text)[0] == (NARRATION, None, "Naruto turned and asked,")
+
+
+def test_cast_names_are_known_by_their_first_and_last_words():
+    cast = Cast(characters=(Character("Jenny Abdul Akbar", (), "female"), Character("Mr. Losberne", (), "male")))
+    text = '"Good day," said Jenny.\n\n"Good day to you," said Losberne.\n'
+    assert [s for s, _ in lines(text, cast)] == ["Jenny Abdul Akbar", "Mr. Losberne"]
+
+
+def test_a_shared_first_name_goes_to_the_one_in_the_scene():
+    cast = Cast(
+        characters=(
+            Character("John Beaver", ("Beaver", "John"), "male"),
+            Character("John Andrew", ("John Andrew",), "male"),
+            Character("Ben", (), "male"),
+        )
+    )
+    text = (
+        "Beaver went to London for the week.\n\n* * *\n\nJohn Andrew rode the pony across the field while "
+        'Ben watched.\n\n"Look at me," said John.\n\n"Hold on tight," said Ben.\n'
+    )
+    assert lines(text, cast)[0][0] == "John Andrew"
+
+
+def test_shipped_model_ranks_an_untagged_exchange():
+    ranker = shipped_ranker()
+    assert ranker is not None and ranker.weights.shape == (len(FEATURES),)
+    chapter = read_chapter(FIXTURES / "chapter-000.txt")
+    quotes = find_quotes(chapter)
+    examples: list[Example] = []
+    decide_speakers(chapter, quotes, Roster.from_cast(load_cast(FIXTURES / "seed-cast.yaml")), ranker, examples)
+    ranked = {
+        chapter.text[quotes[ex.quote].inner_start : quotes[ex.quote].inner_end][:20]: ex.candidates[
+            int(ranker.probabilities(ex.features).argmax())
+        ]
+        for ex in examples
+    }
+    # Naruto wakes in hospital and talks with Kurama in four untagged lines
+    assert [
+        ranked[line]
+        for line in ("Hey Kurama can you s", "Don't you prefer you", "She isn't here right", "Hmph. Whatever you s")
+    ] == [
+        "Naruto Uzumaki",
+        "Kurama",
+        "Naruto Uzumaki",
+        "Kurama",
+    ]

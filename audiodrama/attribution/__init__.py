@@ -15,7 +15,7 @@ from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.ranker import shipped_ranker
 from audiodrama.attribution.speakers import decide_speakers
 from audiodrama.cast import Cast
-from audiodrama.script import HEADING, NARRATION, SCENE_BREAK, Script, Segment
+from audiodrama.script import HEADING, NARRATION, SCENE_BREAK, TAG, Script, Segment
 from audiodrama.text import BLANK, TEXT, Chapter, read_chapter
 from audiodrama.text import SCENE_BREAK as SCENE_BREAK_PARAGRAPH
 
@@ -54,10 +54,16 @@ def _segments(chapter: Chapter, quotes: list[Quote], decisions):
             yield Segment(kind, None, para.start, para.end, spoken, 1.0, "", index, para.scene)
             continue
         pos = para.start
+        tags = []
+        for k in range(q, len(quotes)):
+            if quotes[k].paragraph != index:
+                break
+            if decisions[k].tag is not None:
+                tags.append(decisions[k].tag)
         while q < len(quotes) and quotes[q].paragraph == index:
             quote = quotes[q]
             decision = decisions[q]
-            yield from _narration(text, pos, quote.start, index, para.scene)
+            yield from _narration(text, pos, quote.start, tags, index, para.scene)
             yield Segment(
                 decision.kind,
                 decision.speaker,
@@ -71,17 +77,41 @@ def _segments(chapter: Chapter, quotes: list[Quote], decisions):
             )
             pos = quote.end
             q += 1
-        yield from _narration(text, pos, para.end, index, para.scene)
+        yield from _narration(text, pos, para.end, tags, index, para.scene)
 
 
-def _narration(text: str, start: int, end: int, paragraph: int, scene: int):
-    """The narration between two quotes, trimmed of blanks; nothing when it is blank."""
+def _narration(text: str, start: int, end: int, tags: list[tuple[int, int]], paragraph: int, scene: int):
+    """The text between two quotes: bare speech tags among `tags` as `tag` segments (with the
+    punctuation around them when nothing else is there), the rest narration; nothing for blanks."""
+    pos = start
+    for a, b in sorted(t for t in tags if start <= t[0] and t[1] <= end):
+        if a < pos:
+            continue  # a tag already covered (one tag found for two quotes)
+        if not _unspoken(text[pos:a]):
+            yield from _plain(text, pos, a, paragraph, scene)
+            pos = a
+        following = next((t[0] for t in sorted(tags) if t[0] >= b), end)
+        stop = min(end, following)
+        if _unspoken(text[b:stop]):
+            b = stop
+        yield from _plain(text, pos, b, paragraph, scene, TAG)
+        pos = b
+    yield from _plain(text, pos, end, paragraph, scene)
+
+
+def _unspoken(s: str) -> bool:
+    """True when `s` holds nothing but blanks and punctuation."""
+    return all(not c.isalnum() for c in s)
+
+
+def _plain(text: str, start: int, end: int, paragraph: int, scene: int, kind: str = NARRATION):
+    """One narrator segment (narration or a bare tag), trimmed of blanks; nothing when blank."""
     while start < end and text[start] in BLANK:
         start += 1
     while end > start and text[end - 1] in BLANK:
         end -= 1
     if start < end:
-        yield Segment(NARRATION, None, start, end, _fold(text[start:end]), 1.0, "", paragraph, scene)
+        yield Segment(kind, None, start, end, _fold(text[start:end]), 1.0, "", paragraph, scene)
 
 
 def _fold(s: str) -> str:

@@ -79,8 +79,13 @@ class Roster:
                     names.append(person.name)
                 if key(surface):
                     surfaces.add(surface)
-        alternatives = sorted(surfaces, key=len, reverse=True)
-        body = "|".join(_surface_pattern(s) for s in alternatives)
+        by_initial: dict[str, list[str]] = {}
+        for surface in sorted(surfaces, key=len, reverse=True):
+            by_initial.setdefault(surface[0].casefold(), []).append(_surface_pattern(surface))
+        # one branch per initial, behind a lookahead, so the engine tries only the names that can match
+        body = "|".join(
+            f"(?=[{re.escape(c + c.upper())}])(?:{'|'.join(group)})" for c, group in sorted(by_initial.items())
+        )
         self._pattern = re.compile(rf"(?<![\w-])(?:{body})(?![\w])") if body else None
 
     @classmethod

@@ -44,6 +44,11 @@ FEATURES = (
     "speaker_share",  # share of the chapter's quote paragraphs so far that the candidate spoke
     "mentions",  # log count of the candidate's mentions so far
     "narrator",  # the candidate is the first-person narrator
+    "tagged_even_before",  # a tag names the candidate an even number of turns before, same exchange
+    "tagged_odd_before",  # ... an odd number of turns before
+    "tagged_even_after",  # a tag names the candidate an even number of turns later
+    "tagged_odd_after",  # ... an odd number of turns later
+    "tagged_in_exchange",  # a tag names the candidate in the same run of quote paragraphs
 )
 """Feature names, in the order of the weight vector."""
 

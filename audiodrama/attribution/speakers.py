@@ -6,7 +6,7 @@ import bisect
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,6 +38,8 @@ class Decision:
     """A few words for a reviewer: "tag: said Naruto", "turn-taking"."""
     kind: str = DIALOGUE
     """`dialogue` or `thought`."""
+    tag: tuple[int, int] | None = None
+    """(start, end) of the bare speech tag beside the quote ("said Naruto"), if there is one."""
 
 
 @dataclass(frozen=True)
@@ -90,10 +92,25 @@ class _Speakers:
         self.recent: list[tuple[int, str]] = []
         self.turns: list[_Turn] = []
         self.narrator = _first_person_narrator(chapter, quotes, roster)
+        self.all_mentions = roster.mentions(self.text, 0, len(self.text))
+        """Every character mention of the chapter, found in one pass."""
+        self.mention_starts = [m.start for m in self.all_mentions]
+        """Their start offsets, for bisection."""
         self.last_seen: dict[str, int] = {}
         self.mentioned: Counter[str] = Counter()
         self.spoke: Counter[str] = Counter()
         self.quote_index = 0
+        """Index of the first quote of the paragraph being decided."""
+        self.position = 0
+        """Index of that paragraph among the paragraphs with quotes."""
+        self.anchors: list[tuple[int, str | None]] = []
+        """(paragraph, the character its tags name beyond doubt) for each paragraph with quotes."""
+
+    def mentions(self, start: int, end: int) -> list[Mention]:
+        """The character mentions within text[start:end], in order."""
+        i = bisect.bisect_left(self.mention_starts, start)
+        j = bisect.bisect_left(self.mention_starts, end, i)
+        return [m for m in self.all_mentions[i:j] if m.end <= end]
 
     # -- subjects -------------------------------------------------------------------------------
 
@@ -173,12 +190,10 @@ class _Speakers:
 
     # -- paragraphs -----------------------------------------------------------------------------
 
-    def read(self, index: int, quotes: list[Quote], previous: Decision | None) -> _Reading:
-        """What the rules see in one paragraph: tags, vocatives, narration mentions, their decisions."""
+    def tags(self, index: int, quotes: list[Quote]) -> tuple[Tag | None, ...]:
+        """The speech tag of each quote of paragraph `index`, if any."""
         para = self.chapter.paragraphs[index]
         gaps = _gaps(para.start, para.end, quotes)
-        narration = [m for a, b in gaps for m in self.roster.mentions(self.text, a, b)]
-        addressed = self.vocatives(quotes)
         tags: list[Tag | None] = []
         for k, q in enumerate(quotes):
             after_end = quotes[k + 1].start if k + 1 < len(quotes) else para.end
@@ -186,6 +201,24 @@ class _Speakers:
             if tag is None:
                 tag = tag_before(self.text, gaps[k][0], q.start, self.subject_at)
             tags.append(tag)
+        return tuple(tags)
+
+    def certain(self, tags: tuple[Tag | None, ...]) -> str | None:
+        """The character a paragraph's tags name beyond doubt (a name only one character has)."""
+        for tag in tags:
+            names = self.roster.lookup(tag.subject) if tag else ()
+            if len(names) == 1:
+                return names[0]
+        return None
+
+    def read(
+        self, index: int, quotes: list[Quote], tags: tuple[Tag | None, ...], previous: Decision | None
+    ) -> _Reading:
+        """What the rules see in one paragraph: tags, vocatives, narration mentions, their decisions."""
+        para = self.chapter.paragraphs[index]
+        gaps = _gaps(para.start, para.end, quotes)
+        narration = [m for a, b in gaps for m in self.mentions(a, b)]
+        addressed = self.vocatives(quotes)
         # pronouns look back over what was said before the tag, this paragraph's narration included
         early = [m for m in narration if m.start < next((t.start for t in tags if t), para.end)]
         self.remember(early, lasting=False)
@@ -208,7 +241,7 @@ class _Speakers:
         if own:
             fill = Decision(own.speaker, own.confidence - 0.1, f"same paragraph as {own.reason}", own.kind)
         rules = tuple(d or fill for d in decisions)
-        return _Reading(tuple(tags), tuple(resolved), addressed, tuple(narration), rules)
+        return _Reading(tags, tuple(resolved), addressed, tuple(narration), rules)
 
     def commit(self, index: int, quotes: list[Quote], reading: _Reading, decisions: list[Decision]) -> None:
         """Take the paragraph's final decisions into the context later paragraphs read."""
@@ -235,7 +268,7 @@ class _Speakers:
         if last is None or last.paragraph < index - 1:
             before = paragraphs[index - 1] if index else None
             if before is not None and before.kind == TEXT:
-                for m in reversed(self.roster.mentions(self.text, before.start, before.end)):
+                for m in reversed(self.mentions(before.start, before.end)):
                     name = self.most_recent(m.names)
                     if name not in addressed and _is_subject(self.text, m.start):
                         return Decision(name, 0.6, "acts in the paragraph before")
@@ -265,7 +298,7 @@ class _Speakers:
         """Characters the quotes address by name ("Sakura, stop!", "..., my dear Jane?")."""
         found = []
         for q in quotes:
-            for m in self.roster.mentions(self.text, q.inner_start, q.inner_end):
+            for m in self.mentions(q.inner_start, q.inner_end):
                 if _is_vocative(self.text, m, q):
                     found.append(self.most_recent(m.names))
         return tuple(dict.fromkeys(found))
@@ -294,10 +327,11 @@ class _Speakers:
             best = int(p.argmax())
             reason = rule.reason if candidates[best] == rule.speaker else _strongest(ranker, features[best])
             decisions.append(Decision(candidates[best], float(p[best]), reason, rule.kind))
-        return decisions
+        return [replace(d, tag=t.phrase) if t and t.phrase else d for d, t in zip(decisions, reading.tags, strict=True)]
 
     def candidates(self, index: int, reading: _Reading) -> list[str]:
-        """Who may speak in paragraph `index`: tagged, recent speakers, named nearby."""
+        """Who may speak in paragraph `index`: tagged, recent speakers and whom they addressed,
+        named nearby."""
         found: dict[str | None, None] = {}
         for rule in reading.rules:
             found[rule.speaker] = None
@@ -307,6 +341,7 @@ class _Speakers:
                 found.update(dict.fromkeys(self.roster.lookup(tag.subject)))
         for turn in self.conversation(index)[-4:]:
             found[turn.speaker] = None
+            found.update(dict.fromkeys(turn.addressed))
         for m in reading.narration:
             found.update(dict.fromkeys(m.names))
         for name in self.recently_named()[:_CANDIDATES]:
@@ -336,11 +371,9 @@ class _Speakers:
         if index + 1 >= len(self.chapter.paragraphs):
             return []
         after = self.chapter.paragraphs[index + 1]
-        return self.roster.mentions(self.text, after.start, after.end)
+        return self.mentions(after.start, after.end)
 
-    def features(
-        self, index: int, quotes: list[Quote], k: int, reading: _Reading, candidates: list[str]
-    ) -> np.ndarray:
+    def features(self, index: int, quotes: list[Quote], k: int, reading: _Reading, candidates: list[str]) -> np.ndarray:
         """One row of `FEATURES` per candidate speaker of quote `k` of paragraph `index`."""
         text, quote, rule = self.text, quotes[k], reading.rules[k]
         own, para = set(), set()
@@ -365,7 +398,7 @@ class _Speakers:
         in_quote = {
             name
             for q in quotes
-            for m in self.roster.mentions(text, q.inner_start, q.inner_end)
+            for m in self.mentions(q.inner_start, q.inner_end)
             if not _is_vocative(text, m, q)
             for name in m.names
         }
@@ -377,19 +410,18 @@ class _Speakers:
         previous_subjects = set()
         if previous is not None and previous.kind == TEXT and not (t1 and t1.paragraph == index - 1):
             previous_subjects = {
-                n
-                for m in self.roster.mentions(text, previous.start, previous.end)
-                if _is_subject(text, m.start)
-                for n in m.names
+                n for m in self.mentions(previous.start, previous.end) if _is_subject(text, m.start) for n in m.names
             }
         next_named = {n for m in self.next_mentions(index) for n in m.names}
         ranks = {name: r for r, name in enumerate(self.recently_named())}
+        anchored = self.anchored()
         said = max(1, len(self.turns))
         rows = []
         for c in candidates:
             g = self.roster.gender(c)
             prev1 = t1 is not None and t1.speaker == c
             gender_match = gender is not None and g == gender
+            before, after = anchored.get(c, (0, 0))
             rows.append(
                 (
                     rule.speaker == c,
@@ -420,32 +452,58 @@ class _Speakers:
                     self.spoke[c] / said,
                     math.log1p(self.mentioned[c]) / 5,
                     c == self.narrator,
+                    before > 0 and before % 2 == 0,
+                    before % 2 == 1,
+                    after > 0 and after % 2 == 0,
+                    after % 2 == 1,
+                    c in anchored,
                 )
             )
         return np.array(rows, dtype=float)
 
     def run(self, quotes: list[Quote], ranker: Ranker | None, examples: list | None) -> list[Decision]:
-        decisions: list[Decision] = []
-        previous_index = 0
+        """Decisions for every quote, paragraph by paragraph in reading order."""
+        groups = []  # (paragraph, first quote, end quote)
         k = 0
         while k < len(quotes):
-            index = quotes[k].paragraph
             end = k
-            while end < len(quotes) and quotes[end].paragraph == index:
+            while end < len(quotes) and quotes[end].paragraph == quotes[k].paragraph:
                 end += 1
+            groups.append((quotes[k].paragraph, k, end))
+            k = end
+        tags = [self.tags(index, quotes[k:end]) for index, k, end in groups]
+        self.anchors = [(index, self.certain(t)) for (index, _, _), t in zip(groups, tags, strict=True)]
+        decisions: list[Decision] = []
+        previous_index = 0
+        for position, (index, k, end) in enumerate(groups):
             group = quotes[k:end]
             if index > previous_index + 1:
                 para_start = self.chapter.paragraphs[previous_index + 1].start
                 para_end = self.chapter.paragraphs[index - 1].end
-                self.remember(self.roster.mentions(self.text, para_start, para_end))
-            self.quote_index = k
-            reading = self.read(index, group, decisions[-1] if decisions else None)
+                self.remember(self.mentions(para_start, para_end))
+            self.quote_index, self.position = k, position
+            reading = self.read(index, group, tags[position], decisions[-1] if decisions else None)
             final = self.decide(index, group, reading, ranker, examples)
             self.commit(index, group, reading, final)
             decisions.extend(final)
             previous_index = index
-            k += len(group)
         return decisions
+
+    def anchored(self) -> dict[str, tuple[int, int]]:
+        """For each character a tag names in the current run of consecutive quote paragraphs: how
+        many turns before and after the current one its nearest such tag is (0: none)."""
+        found: dict[str, list[int]] = {}
+        for step in (-1, 1):
+            position, index = self.position, self.anchors[self.position][0]
+            for distance in range(1, _TURN_WINDOW + 1):
+                position += step
+                if not 0 <= position < len(self.anchors) or self.anchors[position][0] != index + step * distance:
+                    break
+                name = self.anchors[position][1]
+                if name is not None:
+                    slot = found.setdefault(name, [0, 0])
+                    slot[step > 0] = slot[step > 0] or distance
+        return {name: (before, after) for name, (before, after) in found.items()}
 
 
 def _tag_gender(tag: Tag) -> str | None:
@@ -486,13 +544,15 @@ def _is_subject(text: str, pos: int) -> bool:
 
 
 def _is_vocative(text: str, mention: Mention, quote: Quote) -> bool:
-    """True when a name inside a quote addresses someone: it opens the quote, or stands between
-    commas or before the closing punctuation ("Yes, Jane.", "Sasuke I'm glad")."""
+    """True when a name inside a quote addresses someone: it opens the quote, follows a call
+    ("Hey Kurama can you"), or stands between commas or before the closing punctuation
+    ("Yes, Jane.", "Sasuke I'm glad")."""
     before = text[quote.inner_start : mention.start].rstrip()
     after = text[mention.end : mention.end + 2]
-    opens = not before or before[-1] in ",.!?;—-" or before.lower().endswith(("dear", "oh", "hey", "my"))
-    closes = not after or after[0] in ",.!?;—-" or mention.start == quote.inner_start
-    return (opens and closes) or mention.start == quote.inner_start
+    called = before.lower().endswith(("dear", "oh", "hey", "my"))
+    opens = not before or before[-1] in ",.!?;—-"
+    closes = not after or after[0] in ",.!?;—-"
+    return (opens and closes) or called or mention.start == quote.inner_start
 
 
 _FIRST_PERSON_TAG = re.compile(

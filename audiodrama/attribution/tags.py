@@ -65,11 +65,6 @@ PREPOSITIONS = word_set(
 )
 
 
-def word_set(words: str) -> frozenset[str]:
-    """The blank-separated words of `words` as a set."""
-    return frozenset(words.split())
-
-
 @dataclass(frozen=True)
 class Tag:
     """A speech tag next to a quote."""
@@ -84,6 +79,9 @@ class Tag:
     """The speech verb, lower case."""
     after: bool
     """True for a tag after its quote ("..., said he"), False for one before it ("He said: ...")."""
+    phrase: tuple[int, int] | None = None
+    """(start, end) of the bare tag, subject and verb with their adverbs ("he said weakly"), when
+    nothing else comes between them; None for a tag inside an action ("he turned and asked")."""
 
     @property
     def thought(self) -> bool:
@@ -117,12 +115,13 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
         j = i + 1
         if w0[2].lower() == "went" and j < len(toks) and toks[j][2] == "on":
             j += 1
-        while j < len(toks) and toks[j][2].lower().endswith("ly") and toks[j][2][0].islower():
+        while j < len(toks) and _is_adverb(toks[j][2]):
             j += 1
         if j < len(toks):
             span = subject_at(toks[j][0], end)
             if span:
-                return Tag(span[0], span[1], text[span[0] : span[1]], w0[2].lower(), True)
+                phrase = (w0[0], _adverbs_end(toks, span[1]))
+                return Tag(span[0], span[1], text[span[0] : span[1]], w0[2].lower(), True, phrase)
         return None
     span = subject_at(w0[0], end)
     if not span:
@@ -130,10 +129,11 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
     j = i
     while j < len(toks) and toks[j][0] < span[1]:
         j += 1
-    while j < len(toks) and toks[j][2].lower().endswith("ly") and toks[j][2][0].islower():
+    while j < len(toks) and _is_adverb(toks[j][2]):
         j += 1
     if j < len(toks) and _is_verb(toks[j][2]):
-        return Tag(span[0], span[1], text[span[0] : span[1]], toks[j][2].lower(), True)
+        phrase = (span[0], _adverbs_end(toks, toks[j][1]))
+        return Tag(span[0], span[1], text[span[0] : span[1]], toks[j][2].lower(), True, phrase)
     return None
 
 
@@ -152,5 +152,22 @@ def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
         if span and span[1] <= toks[verb_index][0]:
             if k > 0 and toks[k - 1][2].lower() in PREPOSITIONS:
                 continue
-            return Tag(span[0], span[1], text[span[0] : span[1]], toks[verb_index][2].lower(), False)
+            between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]
+            bare = all(_is_adverb(t[2]) for t in between)
+            phrase = (span[0], _adverbs_end(toks, toks[verb_index][1])) if bare else None
+            return Tag(span[0], span[1], text[span[0] : span[1]], toks[verb_index][2].lower(), False, phrase)
     return None
+
+
+def _is_adverb(word: str) -> bool:
+    """True for a lower-case -ly word ("weakly", "softly."), a full stop allowed."""
+    return word[0].islower() and word.rstrip(".").lower().endswith("ly")
+
+
+def _adverbs_end(toks: list[tuple[int, int, str]], end: int) -> int:
+    """`end`, moved past the -ly adverbs that directly follow it."""
+    k = next((k for k, t in enumerate(toks) if t[0] >= end), len(toks))
+    while k < len(toks) and _is_adverb(toks[k][2]):
+        end = toks[k][1]
+        k += 1
+    return end

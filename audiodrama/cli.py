@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -222,7 +223,8 @@ def doctor() -> None:
 
 
 def main() -> None:
-    """Run the CLI; the product's own errors become one line on stderr and exit status 2."""
+    """Run the CLI; the product's own errors and the system's refusals become one line on stderr and
+    exit status 2."""
     try:
         app()
     except AudiodramaError as error:
@@ -231,3 +233,8 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("audiodrama: interrupted; run the same command again to resume", markup=False)
         sys.exit(130)
+    except OSError as error:  # the system refused a read or write: disk full, permissions, a folder in the way
+        where = f"{error.filename}: " if error.filename else ""
+        hint = " (free some disk space and run again)" if error.errno == errno.ENOSPC else ""
+        err.print(f"audiodrama: error: {where}{error.strerror or error}{hint}", markup=False, highlight=False)
+        sys.exit(2)

@@ -35,7 +35,11 @@ def atomic_path(target: Path) -> Iterator[Path]:
     temp_path.chmod(0o666 & ~umask)  # as an ordinary new file would be, not mkstemp's 0600
     try:
         yield temp_path
-        os.replace(temp_path, target)
+        try:
+            os.replace(temp_path, target)
+        except IsADirectoryError:
+            raise InputError("a folder is in the way of the output file", path=target,
+                             hint="move it away or choose another output folder") from None
     finally:
         temp_path.unlink(missing_ok=True)
 

@@ -266,3 +266,22 @@ def test_shipped_model_ranks_an_untagged_exchange():
         "Naruto Uzumaki",
         "Kurama",
     ]
+
+
+def test_a_role_title_names_its_bearer_and_a_possessive_descriptor_is_not_a_pronoun():
+    cast = Cast(
+        characters=(
+            Character("Mr. Losberne", ("Doctor Losberne",), "male"),
+            Character("The Doctor", ("The Doctor",), "male"),
+            Character("Mrs. Maylie", (), "female"),
+            Character("Mr. Maylie", (), "male"),
+        )
+    )
+    text = (
+        "Mr. Losberne came in with Mrs. Maylie.\n\n"
+        '"He will live," said the doctor.\n\n'
+        '"Thank God," said Mrs. Maylie.\n\n'
+        "Mr. Maylie came to the door.\n\n"
+        '"Is it over?" asked her husband.\n'
+    )
+    assert [s for s, _ in lines(text, cast)] == ["Mr. Losberne", "Mrs. Maylie", "Mr. Maylie"]

@@ -31,6 +31,15 @@ _TITLES = word_set(
     master mistress king queen prince princess duke duchess count countess baron little old young"""
 )
 """Words that begin or end a name without being one ("Mr. Darcy", "Aunt Polly")."""
+_ROLES = {
+    **dict.fromkeys(("doctor", "dr"), "doctor"),
+    **dict.fromkeys(("captain", "capt"), "captain"),
+    **dict.fromkeys(("colonel", "col"), "colonel"),
+    **dict.fromkeys(("professor", "prof"), "professor"),
+    **dict.fromkeys(("sergeant", "sgt"), "sergeant"),
+    **{w: w for w in word_set("major general inspector judge count countess baron duke duchess prince princess")},
+}
+"""Titles that also name their bearer as a role, with "the" ("the doctor" for "Dr. Losberne")."""
 _TITLE_DOT = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Mme|Mlle|Messrs|Capt|Col|Gen|Lt|Prof|Sgt|Rev)\\\.")
 
 
@@ -91,8 +100,9 @@ class Roster:
     @classmethod
     def from_cast(cls, cast: Cast) -> Roster:
         """A roster of every character in `cast`, each also known by the first and last word of its
-        names ("Jenny" for "Jenny Abdul Akbar", "Losberne" for "Mr. Losberne"); a character the
-        cast gives that word as a whole alias comes first among those it may name."""
+        names ("Jenny" for "Jenny Abdul Akbar", "Losberne" for "Mr. Losberne") and by its role title
+        ("the doctor" for "Doctor Losberne"); a character the cast gives that form as a whole alias
+        comes first among those it may name."""
         given = [Person(c.name, tuple(c.aliases), c.gender) for c in cast.characters]
         derived = [
             Person(c.name, tuple(sorted({w for s in (c.name, *c.aliases) for w in _name_parts(s)})), c.gender)
@@ -127,11 +137,13 @@ class Roster:
 
 
 def _name_parts(surface: str) -> tuple[str, ...]:
-    """The first and last word of a multi-word name, when they look like names ("Jenny", "Akbar")."""
+    """The first and last word of a multi-word name, when they look like names ("Jenny", "Akbar"),
+    and "the <role>" for a role title before a name ("the doctor" for "Dr. Losberne")."""
     words = surface.replace("-", " - ").split()
     if len(words) < 2 or words[0].casefold() in _DETERMINERS:
         return ()
-    found = []
+    role = _ROLES.get(key(words[0]))
+    found = [f"the {role}"] if role else []
     for word in (words[0], words[-1]):
         bare = word.strip(".,'’")
         if len(bare) > 2 and bare[0].isupper() and bare[1:].islower() and key(bare) not in _TITLES:

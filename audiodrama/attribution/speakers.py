@@ -115,17 +115,17 @@ class _Speakers:
     # -- subjects -------------------------------------------------------------------------------
 
     def subject_at(self, pos: int, limit: int) -> tuple[int, int] | None:
-        """The span of a name, alias or subject pronoun starting at `pos`."""
+        """The span of a name, alias, descriptor or subject pronoun starting at `pos`."""
         m = self.roster.match(self.text, pos, limit)
         if m:
             return m
+        descriptor = DESCRIPTOR.match(self.text, pos, limit)
+        if descriptor:
+            return pos, descriptor.end()  # "her husband" before the pronoun "her"
         end = pos
         while end < limit and self.text[end].isalpha():
             end += 1
-        if self.text[pos:end].lower() in PRONOUNS:
-            return pos, end
-        m = DESCRIPTOR.match(self.text, pos, limit)
-        return (pos, m.end()) if m else None
+        return (pos, end) if self.text[pos:end].lower() in PRONOUNS else None
 
     def resolve(self, tag: Tag, avoid: str | None) -> tuple[str | None, str]:
         """The character a tag's subject refers to, and how it was found; a pronoun or descriptor
@@ -474,7 +474,7 @@ class _Speakers:
         tags = [self.tags(index, quotes[k:end]) for index, k, end in groups]
         self.anchors = [(index, self.certain(t)) for (index, _, _), t in zip(groups, tags, strict=True)]
         decisions: list[Decision] = []
-        previous_index = 0
+        previous_index = -1
         for position, (index, k, end) in enumerate(groups):
             group = quotes[k:end]
             if index > previous_index + 1:

@@ -464,7 +464,7 @@ class Planned:
     speakers: tuple[str, ...]
     """Speakers of its script."""
     script: Script | None
-    """The parsed script; None when the episode is up to date and was not read."""
+    """The parsed script; None when its reading key matched its record, so it was not read."""
     up_to_date: bool
     """The last build had the same key and its files are all there."""
 

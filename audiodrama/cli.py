@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from audiodrama import __version__, runtime
@@ -44,17 +44,17 @@ class ScriptFormat(str, Enum):
 
 
 @contextmanager
-def progress_bar(description: str, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress callback drawing a bar on stderr, or None when quiet."""
+def progress_bar(quiet: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress callback, told (stage, done, total), drawing a bar on stderr; None when quiet."""
     if quiet:
         yield None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(description, total=None)
+        task = bar.add_task("Starting", total=None)
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
 
         yield update
 
@@ -79,7 +79,7 @@ def produce(
 
     production = load_settings(settings) if settings else Settings()
     production = dataclasses.replace(production, jobs=jobs, radio_play=radio_play or production.radio_play)
-    with progress_bar("Synthesising", quiet) as progress:
+    with progress_bar(quiet) as progress:
         episode = produce_episode(chapter, _cast(cast), output, production, progress)
     for notice in episode.notices:
         err.print(f"audiodrama: {notice}", markup=False, highlight=False)
@@ -87,7 +87,7 @@ def produce(
         loudness = (f"{episode.loudness.integrated:.1f} LUFS, peak {episode.loudness.true_peak:.1f} dBTP"
                     if episode.loudness else "up to date, not re-rendered")
         err.print(f"{episode.mp3}: {episode.lines} lines, {episode.timeline.seconds / 60:.1f} min, "
-                  f"{episode.synthesized} clips synthesised; {loudness}")
+                  f"{episode.synthesized} clips synthesised; {loudness}", markup=False, highlight=False)
 
 
 @app.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
@@ -41,6 +41,8 @@ from audiodrama.text import read_chapter
 
 SPEAKABLE = re.compile(r"\w")
 SCRIPT_SUFFIX = ".script"
+Progress = Callable[[str, int, int], None]
+"""Told (stage, done, total) as work goes on."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def produce(
     cast: Cast,
     out_dir: Path,
     settings: Settings | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     *,
     script: Script | None = None,
     name: str | None = None,
@@ -117,14 +119,19 @@ def produce(
                     label=f"{source.name} offset {s.start} ({s.speaker or 'narrator'})")
         for s, v in zip(segments, voices, strict=True)
     ]
-    clips = synthesize_all(requests, jobs=settings.jobs, cache_dir=settings.cache_dir, progress=progress)
+    report = progress or (lambda stage, done, total: None)
+    clips = synthesize_all(requests, jobs=settings.jobs, cache_dir=settings.cache_dir,
+                           progress=partial(report, "Synthesising"))
     cache_dir = settings.cache_dir or default_cache_dir()
 
     def mastered(segment: Segment, clip: Clip) -> Path:
         return master_clip(clip.path, segment.kind == THOUGHT, settings.levels, settings.sample_rate, cache_dir)
 
+    paths = []
     with ThreadPoolExecutor(settings.jobs or os.cpu_count()) as pool:
-        paths = list(pool.map(mastered, segments, clips))
+        for path in pool.map(mastered, segments, clips):
+            paths.append(path)
+            report("Mastering", len(paths), len(clips))
     placements = [
         Placement(s, path, *clip_frames(path), voice_key=repr(v), volume=v.volume)
         for s, path, v in zip(segments, paths, voices, strict=True)
@@ -138,8 +145,9 @@ def produce(
     loudness = None
     if read_build(mp3) != build or not all(p.exists() for p in (script_file, *transcripts)):
         bed = BedTrack.for_timeline(timeline, settings.ambience)
-        loudness = write_episode(partial(render, timeline, bed=bed),
-                                 episode_gain(timeline, settings, bed), settings.levels.target_lufs,
+        mix = partial(tracked, timeline, bed, partial(report, "Mixing and encoding"))
+        loudness = write_episode(mix, episode_gain(timeline, settings, bed, partial(report, "Measuring loudness")),
+                                 settings.levels.target_lufs,
                                  settings.sample_rate, mp3, settings.bitrate,
                                  replace(tags, build=build), scene_chapters(timeline))
         write_transcripts(timeline, mp3)
@@ -169,12 +177,22 @@ def speaker_genders(source: Path) -> dict[str, str | None]:
     return {c.name: c.gender for c in discover_characters(read_chapter(source))}
 
 
-def episode_gain(timeline: Timeline, settings: Settings, bed: BedSource) -> float:
+def episode_gain(timeline: Timeline, settings: Settings, bed: BedSource, report: Callable[[int, int], None]) -> float:
     """The gain (dB) that brings the mix to the target loudness: the mix is linear in its gain, so
     one measuring render at 0 dB tells it."""
-    measured = measure_episode(render(timeline, 0.0, bed), settings.sample_rate).integrated
+    measured = measure_episode(tracked(timeline, bed, report, 0.0), settings.sample_rate).integrated
     target = settings.levels.target_lufs
     return target - measured if np.isfinite(measured) else target - settings.levels.speech_lufs
+
+
+def tracked(timeline: Timeline, bed: BedSource, report: Callable[[int, int], None], gain_db: float
+            ) -> Iterator[np.ndarray]:
+    """`render(timeline, gain_db, bed)`, reporting the samples done."""
+    done = 0
+    for block in render(timeline, gain_db, bed):
+        done += len(block)
+        report(done, timeline.frames)
+        yield block
 
 
 def fingerprint(timeline: Timeline, settings: Settings, tags: Tags) -> str:

@@ -133,8 +133,8 @@ def produce(
             paths.append(path)
             report("Mastering", len(paths), len(clips))
     placements = [
-        Placement(s, path, *clip_frames(path), voice_key=repr(v), volume=v.volume)
-        for s, path, v in zip(segments, paths, voices, strict=True)
+        Placement(s, path, *clip_frames(path), voice_key=repr(v), volume=v.volume, source=c.path)
+        for s, path, v, c in zip(segments, paths, voices, clips, strict=True)
     ]
     placements = with_music(placements, settings, cache_dir)
     timeline = build_timeline(placements, settings.pauses, settings.sample_rate)

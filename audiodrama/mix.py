@@ -54,6 +54,8 @@ class Cue:
     """First sample of the clip in the episode."""
     frames: int
     """Length of the clip in samples at the episode's rate."""
+    source: Path | None = None
+    """The synthesised clip the placed one was mastered from, when it was."""
 
     @property
     def end(self) -> int:
@@ -105,6 +107,8 @@ class Placement:
     """Identifies the voice reading it (pauses lengthen when the voice changes)."""
     volume: float
     """Gain for the clip, 0-1."""
+    source: Path | None = None
+    """The synthesised clip `clip_path` was mastered from, when it was."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ def build_timeline(lines: Sequence[Placement], pauses: Pauses, sample_rate: int)
         gap = pause_before(previous.segment if previous else None, line.segment, voice_changed, pauses)
         position += round(gap * sample_rate / 1000)
         frames = round(line.clip_frames * sample_rate / line.clip_rate)
-        cues.append(Cue(line.segment, line.clip_path, line.volume, position, frames))
+        cues.append(Cue(line.segment, line.clip_path, line.volume, position, frames, line.source))
         position += frames
         previous = line
     position += round(pauses.end * sample_rate / 1000)

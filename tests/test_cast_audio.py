@@ -75,7 +75,7 @@ def test_pronunciations_change_what_is_synthesised(tmp_path: Path) -> None:
     for name, version in (("plain", plain), ("lexicon", lexicon)):
         episode = produce(chapter, version, tmp_path / name)
         cue = next(c for c in episode.timeline.cues if "Kyuubi" in c.segment.text)
-        spoken[name] = (cue.clip_path, cue.segment.text)
+        spoken[name] = (cue.source, cue.segment.text)
     voice = Voice("en-us+m3", 180, 58)
     assert spoken["lexicon"][0] != spoken["plain"][0]
     assert render(voice, text="The Kyoo-bee is restless tonight,") == [spoken["lexicon"][0]]
@@ -133,4 +133,4 @@ def test_thoughts_are_voiced_with_the_characters_thought_settings(tmp_path: Path
                                       thought=Delivery("en-us+whisperf", 140, None, 0.7)),))
     episode = produce(script, cast, tmp_path / "out", Settings(jobs=2))
     cue = next(c for c in episode.timeline.cues if c.segment.kind == THOUGHT)
-    assert [cue.clip_path] == render(thinking, text="Where is he?") != render(speaking, text="Where is he?")
+    assert [cue.source] == render(thinking, text="Where is he?") != render(speaking, text="Where is he?")

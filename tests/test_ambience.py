@@ -25,13 +25,10 @@ from audiodrama.ambience import (
 from audiodrama.errors import InputError
 from audiodrama.mix import Cue, Timeline
 from audiodrama.script import Segment
+from tests.measure import rms_db
 
 RATE = 16000
 LOOP_S = 4.0
-
-
-def rms_db(x: np.ndarray) -> float:
-    return float(10 * np.log10(np.mean(np.square(x, dtype=np.float64)) + 1e-20))
 
 
 def window_rms(x: np.ndarray, width: int) -> np.ndarray:

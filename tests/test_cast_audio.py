@@ -7,7 +7,6 @@ import wave
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from audiodrama.autocast import AUTO_PITCHES, AUTO_VARIANTS
@@ -18,6 +17,7 @@ from audiodrama.settings import Settings
 from audiodrama.synthesis import ClipRequest, synthesize_all
 from audiodrama.voices import Voice
 from tests.conftest import CASTS
+from tests.measure import fundamental_hz, wav_samples
 
 SENTENCE = "The quick brown fox jumps over the lazy dog, and then it runs away into the forest."
 CHAPTER = """The Gate
@@ -33,21 +33,8 @@ Naruto grinned. "Dawn is early, Sasuke."
 
 
 def clip_f0(path: Path) -> float:
-    """Median fundamental frequency (Hz) of the voiced frames of a WAV, by autocorrelation."""
-    with wave.open(str(path)) as clip:
-        rate = clip.getframerate()
-        samples = np.frombuffer(clip.readframes(clip.getnframes()), dtype=np.int16).astype(np.float64)
-    frame, found = int(0.04 * rate), []
-    shortest, longest = int(rate / 400), int(rate / 60)
-    for start in range(0, len(samples) - frame, frame // 2):
-        window = samples[start: start + frame] - samples[start: start + frame].mean()
-        if np.sqrt(np.mean(window ** 2)) < 300:
-            continue
-        correlation = np.correlate(window, window, "full")[frame - 1:]
-        lag = shortest + int(np.argmax(correlation[shortest:longest]))
-        if correlation[lag] > 0.3 * correlation[0]:
-            found.append(rate / lag)
-    return float(np.median(found))
+    """Median fundamental frequency (Hz) of a WAV clip."""
+    return fundamental_hz(*wav_samples(path))
 
 
 def render(*voices: Voice, text: str = SENTENCE) -> list[Path]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -13,19 +12,9 @@ from audiodrama.audio import decode
 from audiodrama.export import Tags, encode_mp3, scene_chapters, transcript, write_episode, write_tags
 from audiodrama.mix import Pauses, Placement, build_timeline, pause_before, render
 from audiodrama.script import Segment
+from tests.measure import silences, write_tone
 
 RATE = 22050
-
-
-def tone(path: Path, seconds: float, frequency: float, rate: int = RATE) -> Path:
-    t = np.arange(int(seconds * rate)) / rate
-    samples = (0.5 * 32767 * np.sin(2 * np.pi * frequency * t)).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(samples.tobytes())
-    return path
 
 
 def seg(paragraph: int, scene: int = 0, speaker: str | None = None, text: str = "words") -> Segment:
@@ -44,26 +33,9 @@ def test_pause_follows_context() -> None:
     assert len({pauses.within_paragraph, pauses.speaker_change, pauses.paragraph, pauses.scene_break}) == 4
 
 
-def silences(samples: np.ndarray, rate: int, floor_db: float = -45, minimum: float = 0.1) -> list[tuple[float, float]]:
-    """(start, length) in seconds of every stretch quieter than `floor_db` for at least `minimum` s."""
-    window = rate // 100
-    frames = len(samples) // window
-    rms = np.sqrt(np.mean(samples[: frames * window].reshape(frames, window) ** 2, axis=1) + 1e-12)
-    quiet = 20 * np.log10(rms) < floor_db
-    found, start = [], None
-    for index, is_quiet in enumerate([*quiet, False]):
-        if is_quiet and start is None:
-            start = index
-        elif not is_quiet and start is not None:
-            if (index - start) / 100 >= minimum:
-                found.append((start / 100, (index - start) / 100))
-            start = None
-    return found
-
-
 def test_streamed_mp3_has_the_timeline_pauses_and_length(tmp_path: Path) -> None:
-    clip_a = tone(tmp_path / "a.wav", 1.0, 220)
-    clip_b = tone(tmp_path / "b.wav", 0.5, 440, rate=16000)  # another rate is resampled
+    clip_a = write_tone(tmp_path / "a.wav", 1.0, 220)
+    clip_b = write_tone(tmp_path / "b.wav", 0.5, 440, rate=16000)  # another rate is resampled
     lines = [
         Placement(seg(0), clip_a, RATE, RATE, "narrator", 1.0),
         Placement(seg(0, speaker="A"), clip_b, 8000, 16000, "A", 1.0),
@@ -110,7 +82,7 @@ def test_tags_read_back(tmp_path: Path) -> None:
 
 
 def test_transcripts_carry_speakers_and_timings(tmp_path: Path) -> None:
-    clip = tone(tmp_path / "a.wav", 1.0, 220)
+    clip = write_tone(tmp_path / "a.wav", 1.0, 220)
     lines = [Placement(seg(0, text="It began."), clip, RATE, RATE, "n", 1.0),
              Placement(seg(1, speaker="Naruto Uzumaki", text="Believe it!"), clip, RATE, RATE, "a", 1.0)]
     timeline = build_timeline(lines, Pauses(start=500, paragraph=650), RATE)
@@ -123,7 +95,7 @@ def test_transcripts_carry_speakers_and_timings(tmp_path: Path) -> None:
 
 
 def test_chapter_frames_mark_each_scene(tmp_path: Path) -> None:
-    clip = tone(tmp_path / "a.wav", 1.0, 220)
+    clip = write_tone(tmp_path / "a.wav", 1.0, 220)
     heading = Segment("heading", None, 0, 5, "In the Hokage Tower", paragraph=0, scene=0)
     lines = [Placement(heading, clip, RATE, RATE, "n", 1.0),
              Placement(seg(1), clip, RATE, RATE, "n", 1.0),

@@ -21,7 +21,7 @@ from audiodrama.loudness import true_peak
 from audiodrama.mix import render
 from audiodrama.settings import Settings
 from tests.conftest import CASTS, REPO, SAMPLES, run_cli
-from tests.test_mix_export import silences
+from tests.measure import fundamental_hz, rms_db, silences
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHORT = FIXTURES / "short-chapter.txt"
@@ -88,23 +88,6 @@ def test_duration_fits_the_words(short_episode: Episode) -> None:
     assert 100 < words / (speech / 60) < 260  # words per minute across casts of 140-180 wpm
 
 
-def pitch_of(samples: np.ndarray, rate: int) -> float:
-    """Median F0 (Hz) of voiced 40 ms frames, by autocorrelation."""
-    size = int(0.04 * rate)
-    estimates = []
-    for start in range(0, len(samples) - size, size):
-        frame = samples[start: start + size].astype(np.float64)
-        if np.sqrt(np.mean(frame**2)) < 0.02:
-            continue
-        frame -= frame.mean()
-        corr = np.correlate(frame, frame, "full")[size - 1:]
-        low, high = rate // 400, rate // 60
-        lag = low + int(np.argmax(corr[low:high]))
-        if corr[lag] > 0.3 * corr[0]:
-            estimates.append(rate / lag)
-    return float(np.median(estimates))
-
-
 def test_a_line_in_two_cast_voices_sounds_different(tmp_path: Path) -> None:
     cast_text = (CASTS / "seeds.yaml").read_text()
     low = tmp_path / "low.yaml"
@@ -119,7 +102,7 @@ def test_a_line_in_two_cast_voices_sounds_different(tmp_path: Path) -> None:
         cue = next(c for c in episode.timeline.cues if c.segment.speaker == "Naruto Uzumaki")
         rate = episode.timeline.sample_rate
         audio = decode(episode.mp3, rate)[cue.start: cue.end]
-        pitches.append(pitch_of(audio, rate))
+        pitches.append(fundamental_hz(audio, rate))
     assert pitches[1] > 1.5 * pitches[0]
 
 
@@ -221,10 +204,6 @@ def test_bed_is_heard_between_lines_and_ducked_under_speech(short_episode: Episo
     for cue in timeline.cues:
         under = only_bed[cue.start + attack: cue.end - release]
         assert rms_db(under) < between - 10, cue.segment.text
-
-
-def rms_db(samples: np.ndarray) -> float:
-    return float(20 * np.log10(np.sqrt(np.mean(np.square(samples, dtype=np.float64))) + 1e-12))
 
 
 def test_episode_loudness_and_true_peak_on_the_mp3(short_episode: Episode) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from audiodrama.cast import load_cast
@@ -14,6 +12,7 @@ from audiodrama.episode import produce
 from audiodrama.errors import InputError
 from audiodrama.settings import Settings, load_settings
 from tests.conftest import CASTS, run_cli
+from tests.measure import write_tone
 
 SHORT = Path(__file__).parent / "fixtures" / "short-chapter.txt"
 
@@ -75,20 +74,10 @@ def test_radio_play_drops_bare_tags_only(tmp_path: Path) -> None:
     assert radio.timeline.seconds < full.timeline.seconds
 
 
-def tone(path: Path, seconds: float) -> Path:
-    rate = 22050
-    t = np.arange(int(seconds * rate)) / rate
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((0.3 * 32767 * np.sin(2 * np.pi * 330 * t)).astype("<i2").tobytes())
-    return path
-
-
 def test_title_and_music_frame_the_episode(tmp_path: Path) -> None:
-    settings = dataclasses.replace(Settings(), announce_title=True, intro=tone(tmp_path / "in.wav", 3.0),
-                                   outro=tone(tmp_path / "out.wav", 2.0))
+    intro = write_tone(tmp_path / "in.wav", 3.0, 330, amplitude=0.3)
+    outro = write_tone(tmp_path / "out.wav", 2.0, 330, amplitude=0.3)
+    settings = dataclasses.replace(Settings(), announce_title=True, intro=intro, outro=outro)
     episode = produce(SHORT, load_cast(CASTS / "seeds.yaml"), tmp_path / "ep", settings)
     cues = episode.timeline.cues
     assert [c.segment.kind for c in cues[:2]] == ["music", "heading"]

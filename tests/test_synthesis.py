@@ -34,6 +34,7 @@ from audiodrama.synthesis import (
     split_text,
     synthesize_all,
 )
+from tests.measure import fundamental_hz, wav_samples
 
 FAULTY = "engines_for_tests.faulty:FaultyEngine"
 
@@ -75,23 +76,8 @@ def samples(clip: Clip) -> np.ndarray:
 
 
 def pitch_hz(clip: Clip) -> float:
-    """Median fundamental frequency of the voiced 40 ms frames, by autocorrelation."""
-    audio, rate = samples(clip), clip.sample_rate
-    size, shortest, longest = int(0.04 * rate), rate // 500, rate // 50
-    loud = 0.1 * np.abs(audio).max()
-    found = []
-    for start in range(0, len(audio) - size, size // 2):
-        frame = audio[start : start + size] - audio[start : start + size].mean()
-        if np.abs(frame).max() < loud:
-            continue
-        correlation = np.correlate(frame, frame, "full")[size - 1 :]
-        lag = shortest + int(np.argmax(correlation[shortest:longest]))
-        if correlation[lag] > 0.5 * correlation[0]:
-            found.append(rate / lag)
-    return float(np.median(found))
-
-
-# --- splitting --------------------------------------------------------------------------------------------
+    """Median fundamental frequency (Hz) of a clip."""
+    return fundamental_hz(*wav_samples(clip.path))
 
 
 def test_split_keeps_short_text_whole():

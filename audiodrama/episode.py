@@ -196,9 +196,11 @@ def tracked(timeline: Timeline, bed: BedSource, report: Callable[[int, int], Non
 
 
 def fingerprint(timeline: Timeline, settings: Settings, tags: Tags) -> str:
-    """A hash of everything that shapes the episode's bytes: clips (content-addressed), their places,
-    levels, encoding and tags."""
+    """A hash of everything that shapes the episode's bytes: clips (by their content-addressed names,
+    so wherever the cache lies), their places, levels, ambience, encoding, tags and the files they name."""
+    cues = tuple((c.segment, c.clip_path.name, c.volume, c.start, c.frames) for c in timeline.cues)
     paths = [path for _, path in settings.ambience.files] + ([tags.cover] if tags.cover else [])
-    files = tuple((path, path.stat().st_mtime_ns) for path in paths if path.exists())
-    recipe = repr((__version__, timeline, settings.levels, settings.ambience, files, settings.bitrate, tags))
+    files = tuple(hashlib.sha256(path.read_bytes()).hexdigest() for path in paths if path.is_file())
+    recipe = repr((__version__, cues, timeline.sample_rate, timeline.frames, settings.levels, settings.ambience,
+                   files, settings.bitrate, replace(tags, cover=None)))
     return hashlib.sha256(recipe.encode("utf-8")).hexdigest()

@@ -235,6 +235,8 @@ def main() -> None:
         sys.exit(130)
     except OSError as error:  # the system refused a read or write: disk full, permissions, a folder in the way
         where = f"{error.filename}: " if error.filename else ""
-        hint = " (free some disk space and run again)" if error.errno == errno.ENOSPC else ""
+        hint = {errno.ENOSPC: " (free some disk space and run again)",
+                errno.EDQUOT: " (free some disk space and run again)",
+                errno.EFBIG: " (the system's file size limit, `ulimit -f`, is too low)"}.get(error.errno or 0, "")
         err.print(f"audiodrama: error: {where}{error.strerror or error}{hint}", markup=False, highlight=False)
         sys.exit(2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ from audiodrama.script import HEADING, MUSIC
 
 SHIFT_EXCERPT_SECONDS = 90.0
 """Length of the start of the mix encoded to measure the encoder's loudness shift."""
+ENCODE_ATTEMPTS = 3
+"""Encodes at most, each correcting the last one's loudness and peaks."""
+PEAK_SAFETY_DB = 0.2
+"""When the encoded peaks overshoot, the limiter's ceiling drops by the overshoot and this much more."""
 LOUDNESS_TOLERANCE = 0.2
 """Largest miss (LU) of the target loudness accepted on the encoded episode before re-encoding."""
 BUILD_TAG = "audiodrama build"
@@ -105,28 +110,55 @@ def encode_mp3(blocks: Iterable[np.ndarray], sample_rate: int, target: Path, bit
             encoder.stdin.close()
         errors = encoder.stderr.read().decode(errors="replace").strip()
     if encoder.returncode != 0:
-        raise ToolError(f"ffmpeg failed to encode {target.name}: {errors.splitlines()[-1] if errors else ''}",
-                        hint="run `audiodrama doctor`")
+        reason = errors.splitlines()[-1] if errors else exit_reason(encoder.returncode)
+        raise ToolError(f"ffmpeg failed to encode the MP3: {reason}", path=target, hint="run `audiodrama doctor`")
 
 
-def write_episode(render_at: Callable[[float], Iterable[np.ndarray]], gain_db: float, target_lufs: float,
-                  sample_rate: int, target: Path, bitrate: str, tags: Tags,
+def exit_reason(code: int) -> str:
+    """How a process ended, from its return code: `exit status 1`, `killed by signal 25 (SIGXFSZ)`."""
+    if code >= 0:
+        return f"exit status {code}"
+    try:
+        return f"killed by signal {-code} ({signal.Signals(-code).name})"
+    except ValueError:
+        return f"killed by signal {-code}"
+
+
+@dataclass(frozen=True)
+class LoudnessTarget:
+    """What the encoded episode must measure."""
+
+    lufs: float
+    """Integrated loudness, LUFS."""
+    true_peak_db: float
+    """Highest true peak, dBTP."""
+    ceiling_db: float
+    """Where the final limiter starts (below `true_peak_db` by the encoder's expected overshoot)."""
+
+
+def write_episode(render_at: Callable[[float, float], Iterable[np.ndarray]], gain_db: float,
+                  aim: LoudnessTarget, sample_rate: int, target: Path, bitrate: str, tags: Tags,
                   chapters: tuple[Chapter, ...] = ()) -> Loudness:
     """Encode, verify and tag an episode; `target` appears only when complete.
 
-    `render_at(gain_db)` gives the mix at a gain, and `gain_db` brings the mix to `target_lufs`. The
-    MP3 encoder shifts loudness a little (about -0.45 LU with LAME here); the shift is measured on an
-    excerpt and compensated, the written file is decoded and measured, and encoded once more should it
-    still miss the target by more than `LOUDNESS_TOLERANCE`.
+    `render_at(gain_db, ceiling_db)` gives the mix at a gain, true peaks limited under a ceiling;
+    `gain_db` brings the mix to `aim.lufs`. The MP3 encoder shifts loudness (about -0.45 LU with LAME
+    here) and overshoots peaks: the shift is measured on an excerpt and compensated, then the written
+    file is decoded and measured, and encoded again (at most `ENCODE_ATTEMPTS` times in all), gain and
+    ceiling corrected, while it misses the loudness by more than `LOUDNESS_TOLERANCE` or the peak limit.
     """
+    ceiling = aim.ceiling_db
     with atomic_path(target) as temporary:
-        gain_db += encoder_shift(render_at(gain_db), sample_rate, temporary, bitrate)
-        encode_mp3(render_at(gain_db), sample_rate, temporary, bitrate)
-        measured = measure_episode(decode_blocks(temporary, sample_rate), sample_rate, true_peaks=True)
-        error = target_lufs - measured.integrated
-        if np.isfinite(error) and abs(error) > LOUDNESS_TOLERANCE:
-            encode_mp3(render_at(gain_db + error), sample_rate, temporary, bitrate)
+        gain_db += encoder_shift(render_at(gain_db, ceiling), sample_rate, temporary, bitrate)
+        for _ in range(ENCODE_ATTEMPTS):
+            encode_mp3(render_at(gain_db, ceiling), sample_rate, temporary, bitrate)
             measured = measure_episode(decode_blocks(temporary, sample_rate), sample_rate, true_peaks=True)
+            error = aim.lufs - measured.integrated if np.isfinite(measured.integrated) else 0.0
+            overshoot = measured.true_peak - aim.true_peak_db
+            if abs(error) <= LOUDNESS_TOLERANCE and overshoot <= 0:
+                break
+            gain_db += error
+            ceiling -= max(0.0, overshoot + PEAK_SAFETY_DB)
         write_tags(temporary, tags, chapters)
     return measured
 

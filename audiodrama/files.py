@@ -4,30 +4,56 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from audiodrama.errors import InputError
+from audiodrama.errors import AudiodramaError, InputError
 
 
 def ensure_writable_dir(folder: Path) -> Path:
-    """Create `folder` if needed and check files can be written there, before any work starts."""
+    """Create `folder` if needed and check files can be written there, before any work starts.
+
+    The check writes and removes a probe file: permission bits say nothing to root, nor about a
+    read-only file system.
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         raise InputError("output folder is a file", path=folder, hint="give another folder with -o") from None
     except OSError as error:
         raise InputError(f"cannot create output folder: {error.strerror}", path=folder) from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError("output folder is not writable", path=folder, hint="give another folder with -o")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise InputError(f"output folder is not writable: {error.strerror}", path=folder,
+                         hint="give another folder with -o") from None
     return folder
+
+
+def is_special(path: Path) -> bool:
+    """True for an existing device, pipe or socket (`/dev/null`, `/dev/stdout`): not a file to replace."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; on success it is renamed onto `target`, else removed."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    """Yield a temporary path beside `target`; on success it is renamed onto `target`, else removed.
+
+    Errors name `target`, never the temporary file.
+    """
+    if is_special(target):
+        raise InputError("the output is a device or pipe, not a file", path=target, hint="give a file name")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(target)) from None
     os.close(handle)
     temp_path = Path(temporary)
     umask = os.umask(0)
@@ -40,11 +66,23 @@ def atomic_path(target: Path) -> Iterator[Path]:
         except IsADirectoryError:
             raise InputError("a folder is in the way of the output file", path=target,
                              hint="move it away or choose another output folder") from None
+    except OSError as error:
+        if error.errno is None or error.filename not in (None, temporary):
+            raise
+        raise OSError(error.errno, error.strerror, str(target)) from None
+    except AudiodramaError as error:
+        if error.path == temporary:
+            error.path = str(target)
+        raise
     finally:
         temp_path.unlink(missing_ok=True)
 
 
 def write_text_atomic(target: Path, text: str) -> None:
-    """Write a UTF-8 text file whole or not at all."""
+    """Write a UTF-8 text file whole or not at all (a device or pipe, such as /dev/stdout, is written to)."""
+    if is_special(target):
+        with open(target, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
     with atomic_path(target) as temporary:
         temporary.write_text(text, encoding="utf-8")

@@ -63,6 +63,8 @@ REVIEW_LINES = 5
 REVIEW_BELOW = 0.9
 """Only lines less sure than this are listed (an explicit speech tag gives 0.95)."""
 STATE_VERSION = 1
+MAX_NAME_BYTES = 200
+"""Longest episode name: with `.script.jsonl` and a temporary file's affixes it stays under 255."""
 
 
 # --- the manifest ---------------------------------------------------------------------------------------
@@ -126,8 +128,12 @@ def _present(node: Node | None) -> bool:
 
 
 def _existing_file(node: Node, what: str, base: Path) -> Path:
-    path = base / node.text(what)
-    if not path.is_file():
+    path = node.file(what, base)
+    try:
+        found = path.is_file()
+    except OSError as error:  # a name too long
+        raise node.error(f"{what} cannot be read: {error.strerror}") from None
+    if not found:
         raise node.error(f"{what} not found: {path}", "paths are relative to the manifest")
     return path
 
@@ -144,6 +150,9 @@ def _output_name(node: Node, name: str) -> str:
     if not name.strip() or name in (".", "..") or any(c in name for c in "/\\\0") or Path(name).is_absolute():
         raise node.error(f"episode name {name!r} would write outside the output folder",
                          "give a plain file name, without / or ..")
+    if not name.isprintable() or len(name.encode()) > MAX_NAME_BYTES:
+        raise node.error(f"episode name {name!r} is not a usable file name",
+                         f"give a plain name of at most {MAX_NAME_BYTES} bytes, without control characters")
     return name
 
 
@@ -233,7 +242,7 @@ def load_series(path: str | Path) -> Series:
                                                      "see docs/series-format.md")
     base = path.parent
     text = {key: keys[key].text(key) if _present(keys.get(key)) else "" for key in
-            ("title", "author", "description", "language", "base_url", "output")}
+            ("title", "author", "description", "language", "base_url")}
     if text["language"] and not LANGUAGE.fullmatch(text["language"]):
         raise keys["language"].error(f"language must be a code like en or en-us, not {text['language']!r}")
     if text["base_url"] and not re.match(r"https?://[^/\s]+", text["base_url"]):
@@ -246,8 +255,9 @@ def load_series(path: str | Path) -> Series:
     cast = load_cast(_existing_file(keys["cast"], "cast file", base)) if _present(keys.get("cast")) else Cast()
     settings = settings_from_node(keys.get("production"), "production")
     explicit = _flag(keys["explicit"], "explicit") if _present(keys.get("explicit")) else False
+    output = keys["output"].file("output", base) if _present(keys.get("output")) else base / "output" / path.stem
     return Series(path, text["title"], text["author"], text["description"], text["language"] or "en", image, cast,
-                  settings, text["base_url"], explicit, base / (text["output"] or f"output/{path.stem}"),
+                  settings, text["base_url"], explicit, output,
                   _episodes(keys["episodes"], base, cast, settings))
 
 

@@ -52,6 +52,7 @@ NUMBER_RANGES: dict[str, tuple[float, float]] = {
     "start": (0, 30_000), "within_paragraph": (0, 10_000), "speaker_change": (0, 10_000),
     "paragraph": (0, 10_000), "scene_break": (0, 30_000), "end": (0, 30_000),
     "speech_lufs": (-40, -6), "target_lufs": (-36, -6), "true_peak_db": (-12, 0), "limiter_margin_db": (0, 6),
+    "encoder_headroom_db": (0, 6),
     "thought_gain_db": (-30, 6), "thought_echo_ms": (0, 1000), "thought_echo_decay": (0, 0.95),
     "thought_echo_repeats": (0, 8),
     "level_db": (-80, -6), "duck_db": (0, 60), "attack_ms": (0, 5000), "release_ms": (0, 10_000),
@@ -111,7 +112,7 @@ def _ambience(node: Node, base: Path) -> AmbienceSettings:
                 BedRule(bed, tuple(k.text(f"a keyword of bed {bed!r}") for k in words.sequence(f"keywords of {bed!r}")))
                 for bed, words in value.mapping("ambience rules"))
         elif key == "files":
-            values[key] = tuple((bed, base / path.text(f"file of bed {bed!r}"))
+            values[key] = tuple((bed, path.file(f"file of bed {bed!r}", base))
                                 for bed, path in value.mapping("ambience files"))
     return AmbienceSettings(**values)
 
@@ -133,7 +134,7 @@ def settings_from_node(node: Node | None, what: str = "production settings", bas
         elif key in ("radio_play", "announce_title"):
             settings = dataclasses.replace(settings, **{key: _flag(value, key)})
         elif key in ("intro", "outro"):
-            settings = dataclasses.replace(settings, **{key: Path(node.path).parent / value.text(key)})
+            settings = dataclasses.replace(settings, **{key: value.file(key, Path(node.path).parent)})
         elif key == "sample_rate":
             settings = dataclasses.replace(settings, sample_rate=_choice(value, "sample_rate", SAMPLE_RATES))
         elif key == "bitrate":

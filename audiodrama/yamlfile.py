@@ -16,6 +16,9 @@ import yaml
 
 from audiodrama.errors import InputError
 
+MAX_DEPTH = 50
+"""Deepest nesting of lists and mappings read (the files need 4; the YAML composer recurses)."""
+
 STANDARD_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -77,7 +80,10 @@ class Node:
         """The plain Python value of a scalar node (str, int, float, bool or None)."""
         if not isinstance(self.node, yaml.ScalarNode):
             raise self.error(f"{what} must be a single value, not a list or mapping")
-        return yaml.SafeLoader("").construct_object(self.node, deep=True)
+        try:
+            return yaml.SafeLoader("").construct_object(self.node, deep=True)
+        except ValueError:  # an integer of thousands of digits
+            raise self.error(f"{what} is a number too long to read") from None
 
     def text(self, what: str) -> str:
         """A scalar as text (numbers are accepted and turned into text)."""
@@ -85,6 +91,13 @@ class Node:
         if value is None or isinstance(value, bool):
             raise self.error(f"{what} must be text")
         return str(value)
+
+    def file(self, what: str, base: Path) -> Path:
+        """A file name, relative to `base` unless absolute."""
+        name = self.text(what)
+        if "\0" in name or not name.strip():
+            raise self.error(f"{what} {name!r} is not a usable file name")
+        return base / name
 
     def number(self, what: str, low: float, high: float, integer: bool = False) -> float:
         """A number within [low, high]."""
@@ -137,11 +150,16 @@ def read_yaml(path: str | Path, what: str) -> Node | None:
         raise InputError(f"{what} is not UTF-8 text (byte {error.start})", path=file,
                          hint="save it as UTF-8") from None
     try:
+        depth = 0
         for event in yaml.parse(source, Loader=yaml.SafeLoader):
+            mark = event.start_mark
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                mark = event.start_mark
                 raise InputError("YAML anchors and aliases (&name, *name) are not supported", path=file,
                                  line=mark.line + 1, column=mark.column + 1, hint="write the values out")
+            depth += isinstance(event, yaml.CollectionStartEvent) - isinstance(event, yaml.CollectionEndEvent)
+            if depth > MAX_DEPTH:
+                raise InputError(f"lists and mappings nested more than {MAX_DEPTH} deep", path=file,
+                                 line=mark.line + 1, column=mark.column + 1, hint=f"fix the {what}'s structure")
         node = yaml.compose(source, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark

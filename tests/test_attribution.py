@@ -285,3 +285,31 @@ def test_a_role_title_names_its_bearer_and_a_possessive_descriptor_is_not_a_pron
         '"Is it over?" asked her husband.\n'
     )
     assert [s for s, _ in lines(text, cast)] == ["Mr. Losberne", "Mrs. Maylie", "Mr. Maylie"]
+
+
+def test_an_untagged_exchange_is_decoded_jointly_between_its_anchors():
+    cast = Cast(
+        characters=(
+            Character("Elizabeth Bennet", ("Elizabeth", "Lizzy"), "female"),
+            Character("Jane Bennet", ("Jane",), "female"),
+            Character("Mr. Bingley", ("Bingley",), "male"),
+        )
+    )
+    text = (
+        "When Jane and Elizabeth were alone, the former, who had been cautious in her praise of Mr. Bingley before, expressed to her sister how very much she admired him.\n\n"
+        '"He is just what a young man ought to be," said Jane.\n\n'
+        '"He is also handsome."\n\n'
+        '"I was very much flattered by his asking me to dance a second time."\n\n'
+        '"Did not you? I did for you."\n\n'
+        '"Dear Lizzy!"\n\n'
+        '"Oh! you are a great deal too apt to like people in general," said Elizabeth.\n'
+    )
+    speakers = [s for s, _ in lines(text, cast)]
+    assert speakers == [
+        "Jane Bennet",
+        "Elizabeth Bennet",
+        "Jane Bennet",
+        "Elizabeth Bennet",
+        "Jane Bennet",
+        "Elizabeth Bennet",
+    ]

@@ -15,6 +15,19 @@ import numpy as np
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "speaker_model.json"
 
+HISTORY = (
+    "tag_gender_prev1",  # a gender-matching tag, and the candidate spoke the last turn
+    "continues",  # the quote carries on the candidate's unclosed speech
+    "prev1",  # the candidate spoke the last quote paragraph
+    "prev1_adjacent",  # ... and that paragraph is the one just before
+    "prev2",  # the candidate spoke the quote paragraph before the last (turn parity)
+    "prev2_alternating",  # ... the last two turns alternate and are consecutive paragraphs
+    "prev3",  # the candidate spoke three quote paragraphs ago
+    "vocative_prev",  # the last quote paragraph addressed the candidate
+)
+"""The features that depend on who spoke the turns before: the last columns, recomputed for each
+hypothesis when an exchange is decoded jointly."""
+
 FEATURES = (
     "rule",  # the hand-written rules chose the candidate
     "rule_confidence",  # the rules' confidence when they chose it
@@ -23,16 +36,8 @@ FEATURES = (
     "para_tag_name",  # another quote of the paragraph has a name tag for the candidate
     "tag_gender",  # a pronoun or descriptor tag of the candidate's gender
     "tag_gender_other",  # a pronoun or descriptor tag of the other gender
-    "tag_gender_prev1",  # a gender-matching tag, and the candidate spoke the last turn
     "tag_narrator",  # a first-person tag ("said I") and the candidate narrates
-    "continues",  # the quote carries on the candidate's unclosed speech
-    "prev1",  # the candidate spoke the last quote paragraph
-    "prev1_adjacent",  # ... and that paragraph is the one just before
-    "prev2",  # the candidate spoke the quote paragraph before the last (turn parity)
-    "prev2_alternating",  # ... the last two turns alternate and are consecutive paragraphs
-    "prev3",  # the candidate spoke three quote paragraphs ago
     "vocative_here",  # the paragraph's quotes address the candidate by name
-    "vocative_prev",  # the last quote paragraph addressed the candidate
     "in_quote",  # the candidate is named inside the paragraph's quotes, not as a vocative
     "subject_before",  # a subject of the narration before the quote, in its paragraph
     "mention_before",  # named in the narration before the quote, in its paragraph
@@ -49,6 +54,7 @@ FEATURES = (
     "tagged_even_after",  # a tag names the candidate an even number of turns later
     "tagged_odd_after",  # ... an odd number of turns later
     "tagged_in_exchange",  # a tag names the candidate in the same run of quote paragraphs
+    *HISTORY,
 )
 """Feature names, in the order of the weight vector."""
 

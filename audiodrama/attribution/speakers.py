@@ -6,13 +6,14 @@ import bisect
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from audiodrama.attribution.characters import Mention, Roster
 from audiodrama.attribution.quotes import Quote
-from audiodrama.attribution.ranker import FEATURES, Ranker
+from audiodrama.attribution.ranker import FEATURES, HISTORY, Ranker
 from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, PREPOSITIONS, PRONOUNS, Tag, tag_after, tag_before
 from audiodrama.script import DIALOGUE, THOUGHT
 from audiodrama.text import TEXT, Chapter
@@ -24,6 +25,12 @@ _TURN_WINDOW = 8
 """How many paragraphs back a quote paragraph still counts as a turn of the same exchange."""
 _FAR = math.log(20000)
 """Log distance (characters) at which the distance feature saturates."""
+_BEAM = 4
+"""Hypotheses kept when an exchange is decoded jointly."""
+_MARGIN = math.log(50)
+"""A hypothesis this much less likely (log) than the best is dropped."""
+_CONTINUES = "speech continues from the last paragraph"
+_TURN_TAKING = "turn-taking"
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,46 @@ class _Reading:
 
 
 @dataclass(frozen=True)
+class _Group:
+    """A paragraph with quotes after the first pass, kept for decoding its exchange jointly."""
+
+    paragraph: int
+    """Index of the paragraph."""
+    quotes: tuple[Quote, ...]
+    """Its quotes."""
+    reading: _Reading
+    """What the rules found in it."""
+    candidates: tuple[str, ...]
+    """Who may speak its ranked quotes."""
+    rows: tuple[np.ndarray | None, ...]
+    """Each quote's candidate features, None where a tag settles it."""
+    genders: tuple[str | None, ...]
+    """Each quote's tag gender (`_quote_gender`)."""
+    fixed: tuple[tuple[float, ...] | None, ...]
+    """Each quote's candidate scores from the features that are neither rule nor `HISTORY` (with a ranker)."""
+    decisions: tuple[Decision, ...]
+    """Each quote's decision."""
+
+
+(
+    _TAG_GENDER_PREV1,
+    _CONTINUES_PREV1,
+    _PREV1,
+    _PREV1_ADJACENT,
+    _PREV2,
+    _PREV2_ALTERNATING,
+    _PREV3,
+    _VOCATIVE_PREV,
+) = range(len(HISTORY))
+"""Columns of `HISTORY`."""
+_NOBODY = Decision(None, 0.0, "no speaker found")
+_FROM_HISTORY = frozenset(
+    (_CONTINUES, _TURN_TAKING, "same speaker after a dropped line", "addressed in the previous line")
+)
+"""Reasons of rules that follow the turn history."""
+
+
+@dataclass(frozen=True)
 class Example:
     """One quotation the ranker decided, kept for training."""
 
@@ -103,8 +150,15 @@ class _Speakers:
         """Index of the first quote of the paragraph being decided."""
         self.position = 0
         """Index of that paragraph among the paragraphs with quotes."""
+        self._named: tuple[tuple[int, tuple[int, str] | None], list[str]] = ((0, None), [])
+        """`recently_named()` and the state of `recent` it was computed for."""
         self.anchors: list[tuple[int, str | None]] = []
         """(paragraph, the character its tags name beyond doubt) for each paragraph with quotes."""
+        self._around: tuple[int, tuple[dict[str, tuple[int, int]], list[str]]] = (-1, ({}, []))
+        """`around()` and the position it was computed for."""
+        self.calls: list[tuple[str, ...]] = []
+        """Whom the quotes of each paragraph with quotes address by name (shared names resolved
+        by the context at the start)."""
 
     def mentions(self, start: int, end: int) -> list[Mention]:
         """The character mentions within text[start:end], in order."""
@@ -258,9 +312,9 @@ class _Speakers:
     ) -> Decision:
         """The speaker of a paragraph without a usable tag."""
         paragraphs = self.chapter.paragraphs
-        last = self.turns[-1] if self.turns and self._in_conversation(index) else None
+        last = self.turns[-1] if self.turns and self._in_conversation(index, self.turns) else None
         if quotes[0].continues and previous is not None and previous.speaker:
-            return Decision(previous.speaker, previous.confidence, "speech continues from the last paragraph")
+            return Decision(previous.speaker, previous.confidence, _CONTINUES)
         for m in narration:
             name = self.most_recent(m.names)
             if name not in addressed and _is_subject(self.text, m.start):
@@ -272,23 +326,33 @@ class _Speakers:
                     name = self.most_recent(m.names)
                     if name not in addressed and _is_subject(self.text, m.start):
                         return Decision(name, 0.6, "acts in the paragraph before")
-        if last is not None and last.speaker:
-            if paragraphs[index].wide_gap and last.paragraph == index - 1 and last.speaker not in addressed:
-                return Decision(last.speaker, 0.45, "same speaker after a dropped line")
-            for name in last.addressed:
-                if name != last.speaker and name not in addressed:
-                    return Decision(name, 0.6, "addressed in the previous line")
-            for turn in reversed(self.turns[:-1]):
-                if turn.speaker and turn.speaker != last.speaker and turn.speaker not in addressed:
-                    return Decision(turn.speaker, 0.55, "turn-taking")
+        turn = self.turn_rule(index, self.turns, addressed) if last is not None else None
+        if turn is not None:
+            return turn
         for _, name in reversed(self.recent[-_RECENT:]):
             if (last is None or name != last.speaker) and name not in addressed:
                 return Decision(name, 0.3, "last character mentioned")
-        return Decision(None, 0.0, "no speaker found")
+        return _NOBODY
 
-    def _in_conversation(self, index: int) -> bool:
-        """True when the previous quote paragraph is close enough to take turns with."""
-        last = self.turns[-1].paragraph
+    def turn_rule(self, index: int, turns: Sequence[_Turn], addressed: tuple[str, ...]) -> Decision | None:
+        """Who speaks paragraph `index` by turn-taking after `turns` (the last one in conversation
+        with it): the same speaker after a dropped line, the one addressed, or the one before."""
+        last = turns[-1]
+        if not last.speaker:
+            return None
+        if self.chapter.paragraphs[index].wide_gap and last.paragraph == index - 1 and last.speaker not in addressed:
+            return Decision(last.speaker, 0.45, "same speaker after a dropped line")
+        for name in last.addressed:
+            if name != last.speaker and name not in addressed:
+                return Decision(name, 0.6, "addressed in the previous line")
+        for turn in reversed(turns[:-1]):
+            if turn.speaker and turn.speaker != last.speaker and turn.speaker not in addressed:
+                return Decision(turn.speaker, 0.55, _TURN_TAKING)
+        return None
+
+    def _in_conversation(self, index: int, turns: Sequence[_Turn]) -> bool:
+        """True when the last of `turns` is close enough to paragraph `index` to take turns with."""
+        last = turns[-1].paragraph
         paragraphs = self.chapter.paragraphs
         if paragraphs[last].scene != paragraphs[index].scene:
             return False
@@ -305,29 +369,37 @@ class _Speakers:
 
     def decide(
         self, index: int, quotes: list[Quote], reading: _Reading, ranker: Ranker | None, examples: list | None
-    ) -> list[Decision]:
-        """Final decisions: a tag naming one character is certain; the ranker decides the rest (the
-        rules do when there is no ranker; their candidates' features still go to `examples`)."""
+    ) -> _Group:
+        """Decisions in one pass: a tag naming one character is certain; the ranker decides the rest
+        (the rules do when there is no ranker; their candidates' features still go to `examples`)."""
         decisions = []
         candidates: list[str] = []
+        rows: list[np.ndarray | None] = []
+        fixed: list[tuple[float, ...] | None] = [None] * len(quotes)
         for k, rule in enumerate(reading.rules):
             tag, (_, how) = reading.tags[k], reading.resolved[k]
             certain = tag and how == "name" and len(self.roster.lookup(tag.subject)) == 1
             candidates = candidates or ([] if certain else self.candidates(index, reading))
             if certain or not candidates or (ranker is None and examples is None):
                 decisions.append(rule)
+                rows.append(None)
                 continue
             features = self.features(index, quotes, k, reading, candidates)
+            rows.append(features)
             if examples is not None:
                 examples.append(Example(self.quote_index + k, tuple(candidates), features))
             if ranker is None:
                 decisions.append(rule)
                 continue
-            p = ranker.probabilities(features)
-            best = int(p.argmax())
-            reason = rule.reason if candidates[best] == rule.speaker else _strongest(ranker, features[best])
-            decisions.append(Decision(candidates[best], float(p[best]), reason, rule.kind))
-        return [replace(d, tag=t.phrase) if t and t.phrase else d for d, t in zip(decisions, reading.tags, strict=True)]
+            decisions.append(_ranked(ranker, rule, rule, candidates, features, ranker.probabilities(features)))
+            fixed[k] = tuple((features[:, 2 : -len(HISTORY)] @ ranker.weights[2 : -len(HISTORY)]).tolist())
+        decisions = [
+            replace(d, tag=t.phrase) if t and t.phrase else d for d, t in zip(decisions, reading.tags, strict=True)
+        ]
+        genders = tuple(_quote_gender(reading, k) for k in range(len(quotes)))
+        return _Group(
+            index, tuple(quotes), reading, tuple(candidates), tuple(rows), genders, tuple(fixed), tuple(decisions)
+        )
 
     def candidates(self, index: int, reading: _Reading) -> list[str]:
         """Who may speak in paragraph `index`: tagged, recent speakers and whom they addressed,
@@ -339,7 +411,7 @@ class _Speakers:
             found[name] = None
             if tag and how == "name":
                 found.update(dict.fromkeys(self.roster.lookup(tag.subject)))
-        for turn in self.conversation(index)[-4:]:
+        for turn in self.conversation(index, self.turns)[-4:]:
             found[turn.speaker] = None
             found.update(dict.fromkeys(turn.addressed))
         for m in reading.narration:
@@ -348,23 +420,27 @@ class _Speakers:
             found[name] = None
         for m in self.next_mentions(index):
             found.update(dict.fromkeys(m.names))
+        found.update(dict.fromkeys(self.participants()))
         found.pop(None, None)
         return list(found)  # type: ignore[arg-type]
 
-    def conversation(self, index: int) -> list[_Turn]:
-        """The last few turns of the scene that paragraph `index` belongs to."""
+    def conversation(self, index: int, history: Sequence[_Turn]) -> list[_Turn]:
+        """The last few of `history` in the scene that paragraph `index` belongs to."""
         paragraphs = self.chapter.paragraphs
         scene = paragraphs[index].scene
         turns = []
-        for turn in reversed(self.turns[-4:]):
+        for turn in reversed(history[-4:]):
             if paragraphs[turn.paragraph].scene != scene or turn.paragraph < index - _TURN_WINDOW:
                 break
             turns.append(turn)
         return turns[::-1]
 
     def recently_named(self) -> list[str]:
-        """Distinct characters of the recent context, the latest first."""
-        return list(dict.fromkeys(name for _, name in reversed(self.recent[-_RECENT:])))
+        """Distinct characters of the recent context, the latest first (kept until the context changes)."""
+        state = (len(self.recent), self.recent[-1] if self.recent else None)
+        if self._named[0] != state:
+            self._named = (state, list(dict.fromkeys(name for _, name in reversed(self.recent[-_RECENT:]))))
+        return self._named[1]
 
     def next_mentions(self, index: int) -> list[Mention]:
         """The mentions of the paragraph after `index`."""
@@ -377,24 +453,15 @@ class _Speakers:
         """One row of `FEATURES` per candidate speaker of quote `k` of paragraph `index`."""
         text, quote, rule = self.text, quotes[k], reading.rules[k]
         own, para = set(), set()
-        gender = self_tag = None
+        self_tag = False
         for j, (tag, (_, how)) in enumerate(zip(reading.tags, reading.resolved, strict=True)):
-            if tag is None:
-                continue
-            if how == "name":
+            if tag is not None and how == "name":
                 (own if j == k else para).update(self.roster.lookup(tag.subject))
-            elif how == "first-person narrator":
-                self_tag = True
-            elif j == k or gender is None:
-                gender = _tag_gender(tag)
+            self_tag = self_tag or how == "first-person narrator"
+        gender = _quote_gender(reading, k)
         shared = len(own) > 1
-        turns = self.conversation(index)
+        turns = self.conversation(index, self.turns)
         t1 = turns[-1] if turns else None
-        t2 = turns[-2] if len(turns) > 1 else None
-        t3 = turns[-3] if len(turns) > 2 else None
-        alternating = (
-            t1 is not None and t2 is not None and t1.paragraph == index - 1 and t2.paragraph == index - 2
-        ) and t1.speaker != t2.speaker
         in_quote = {
             name
             for q in quotes
@@ -419,28 +486,17 @@ class _Speakers:
         rows = []
         for c in candidates:
             g = self.roster.gender(c)
-            prev1 = t1 is not None and t1.speaker == c
-            gender_match = gender is not None and g == gender
             before, after = anchored.get(c, (0, 0))
             rows.append(
                 (
-                    rule.speaker == c,
-                    rule.confidence if rule.speaker == c else 0.0,
+                    *_rule_columns(rule, c),
                     c in own and not shared,
                     c in own and shared,
                     c in para,
-                    gender_match,
+                    gender is not None and g == gender,
                     gender is not None and g is not None and g != gender,
-                    gender_match and prev1,
-                    bool(self_tag) and c == self.narrator,
-                    quote.continues and k == 0 and prev1,
-                    prev1,
-                    prev1 and t1.paragraph == index - 1,
-                    t2 is not None and t2.speaker == c,
-                    alternating and t2.speaker == c,
-                    t3 is not None and t3.speaker == c,
+                    self_tag and c == self.narrator,
                     c in reading.addressed,
-                    t1 is not None and c in t1.addressed,
                     c in in_quote and c not in reading.addressed,
                     c in subjects,
                     c in named_before,
@@ -457,53 +513,262 @@ class _Speakers:
                     after > 0 and after % 2 == 0,
                     after % 2 == 1,
                     c in anchored,
+                    *(0,) * len(HISTORY),
                 )
             )
-        return np.array(rows, dtype=float)
+        rows_array = np.array(rows, dtype=float)
+        offset = len(FEATURES) - len(HISTORY)
+        history = self.history(index, turns, quote, k, gender)
+        for row, c in enumerate(candidates):
+            for column in history.get(c, ()):
+                rows_array[row, offset + column] = 1.0
+        return rows_array
 
-    def run(self, quotes: list[Quote], ranker: Ranker | None, examples: list | None) -> list[Decision]:
-        """Decisions for every quote, paragraph by paragraph in reading order."""
-        groups = []  # (paragraph, first quote, end quote)
+    def history(
+        self, index: int, turns: Sequence[_Turn], quote: Quote, k: int, gender: str | None
+    ) -> dict[str, list[int]]:
+        """The `HISTORY` features that hold for quote `k` of paragraph `index` after the conversation
+        `turns`: for each candidate they hold for, their columns (indices into `HISTORY`)."""
+        on: dict[str, list[int]] = {}
+        if not turns:
+            return on
+        t1 = turns[-1]
+        t2 = turns[-2] if len(turns) > 1 else None
+        if t1.speaker:
+            prev1 = on.setdefault(t1.speaker, [_PREV1])
+            if gender is not None and self.roster.gender(t1.speaker) == gender:
+                prev1.append(_TAG_GENDER_PREV1)
+            if quote.continues and k == 0:
+                prev1.append(_CONTINUES_PREV1)
+            if t1.paragraph == index - 1:
+                prev1.append(_PREV1_ADJACENT)
+        if t2 is not None and t2.speaker:
+            prev2 = on.setdefault(t2.speaker, [])
+            prev2.append(_PREV2)
+            if t1.paragraph == index - 1 and t2.paragraph == index - 2 and t1.speaker != t2.speaker:
+                prev2.append(_PREV2_ALTERNATING)
+        if len(turns) > 2 and turns[-3].speaker:
+            on.setdefault(turns[-3].speaker, []).append(_PREV3)
+        for name in t1.addressed:
+            on.setdefault(name, []).append(_VOCATIVE_PREV)
+        return on
+
+    def run(
+        self,
+        quotes: list[Quote],
+        ranker: Ranker | None,
+        examples: list | None,
+        truth: Sequence[str | None] | None,
+    ) -> list[Decision]:
+        """Decisions for every quote: paragraph by paragraph in reading order, then each exchange
+        decoded jointly (with a ranker)."""
+        spans = []  # (paragraph, first quote, end quote)
         k = 0
         while k < len(quotes):
             end = k
             while end < len(quotes) and quotes[end].paragraph == quotes[k].paragraph:
                 end += 1
-            groups.append((quotes[k].paragraph, k, end))
+            spans.append((quotes[k].paragraph, k, end))
             k = end
-        tags = [self.tags(index, quotes[k:end]) for index, k, end in groups]
-        self.anchors = [(index, self.certain(t)) for (index, _, _), t in zip(groups, tags, strict=True)]
-        decisions: list[Decision] = []
+        tags = [self.tags(index, quotes[k:end]) for index, k, end in spans]
+        self.anchors = [(index, self.certain(t)) for (index, _, _), t in zip(spans, tags, strict=True)]
+        self.calls = [self.vocatives(quotes[k:end]) for _, k, end in spans]
+        groups: list[_Group] = []
         previous_index = -1
-        for position, (index, k, end) in enumerate(groups):
-            group = quotes[k:end]
+        for position, (index, k, end) in enumerate(spans):
             if index > previous_index + 1:
                 para_start = self.chapter.paragraphs[previous_index + 1].start
                 para_end = self.chapter.paragraphs[index - 1].end
                 self.remember(self.mentions(para_start, para_end))
             self.quote_index, self.position = k, position
-            reading = self.read(index, group, tags[position], decisions[-1] if decisions else None)
-            final = self.decide(index, group, reading, ranker, examples)
-            self.commit(index, group, reading, final)
-            decisions.extend(final)
+            previous = groups[-1].decisions[-1] if groups else None
+            reading = self.read(index, quotes[k:end], tags[position], previous)
+            group = self.decide(index, quotes[k:end], reading, ranker, examples)
+            said = group.decisions
+            if truth is not None:
+                said = tuple(replace(d, speaker=truth[k + j] or d.speaker) for j, d in enumerate(said))
+            self.commit(index, quotes[k:end], reading, said)
+            groups.append(group)
             previous_index = index
-        return decisions
+        if ranker is not None:
+            groups = self.decode_exchanges(groups, ranker)
+        return [d for group in groups for d in group.decisions]
 
-    def anchored(self) -> dict[str, tuple[int, int]]:
-        """For each character a tag names in the current run of consecutive quote paragraphs: how
-        many turns before and after the current one its nearest such tag is (0: none)."""
-        found: dict[str, list[int]] = {}
+    def decode_exchanges(self, groups: list[_Group], ranker: Ranker) -> list[_Group]:
+        """`groups` with each exchange (a run of quote paragraphs in conversation) that the ranker
+        decides in part decoded jointly."""
+        groups = list(groups)
+        start = 0
+        for position in range(1, len(groups) + 1):
+            if position == len(groups) or not self._in_conversation(
+                groups[position].paragraph, self.turns[position - 1 : position]
+            ):
+                if position - start > 1 and any(g.rows[0] is not None for g in groups[start:position]):
+                    self.decode(groups, start, position, ranker)
+                start = position
+        return groups
+
+    def decode(self, groups: list[_Group], start: int, end: int, ranker: Ranker) -> None:
+        """Decide the exchange groups[start:end] jointly: a beam over who speaks each paragraph,
+        scored by the ranker with the turn history of each hypothesis, anchored by its tags."""
+        weights = ranker.weights.tolist()
+        beam: list[tuple[float, tuple[_Turn, ...], tuple[str | None, ...]]] = [
+            (0.0, tuple(self.turns[max(0, start - 8) : start]), ())
+        ]
+        for group in groups[start:end]:
+            extended = []
+            for score, turns, speakers in beam:
+                if group.rows[0] is None:
+                    speaker = group.decisions[0].speaker
+                    options = [(speaker, self.anchor(group, turns, speaker, weights) if len(beam) > 1 else 0.0)]
+                else:
+                    logp = self.log_probabilities(group, 0, turns, weights)
+                    top = sorted(range(len(logp)), key=logp.__getitem__, reverse=True)[:_BEAM]
+                    options = [(group.candidates[c], logp[c]) for c in top if logp[c] > logp[top[0]] - _MARGIN]
+                for speaker, gain in options:
+                    turn = _Turn(group.paragraph, speaker, group.reading.addressed)
+                    extended.append((score + gain, (*turns[-7:], turn), (*speakers, speaker)))
+            kept: dict[tuple[str | None, ...], tuple[float, tuple[_Turn, ...], tuple[str | None, ...]]] = {}
+            extended.sort(key=lambda h: -h[0])
+            for hypothesis in extended:
+                if hypothesis[0] < extended[0][0] - _MARGIN:
+                    break
+                kept.setdefault(tuple(t.speaker for t in hypothesis[1][-3:]), hypothesis)
+                if len(kept) == _BEAM:
+                    break
+            beam = list(kept.values())
+        speakers = max(beam, key=lambda h: h[0])[2]
+        turns = tuple(self.turns[max(0, start - 8) : start])
+        changed = False
+        for position, speaker in zip(range(start, end), speakers, strict=True):
+            group = groups[position]
+            decisions = list(group.decisions)
+            before, changed = changed, speaker != decisions[0].speaker
+            for k, row in enumerate(group.rows):
+                if row is not None and (changed or before):
+                    p = np.exp(self.log_probabilities(group, k, turns, weights))
+                    best = group.candidates.index(speaker) if k == 0 else int(p.argmax())
+                    rule = self.history_rule(group, k, turns)
+                    ranked = _ranked(ranker, group.reading.rules[k], rule, group.candidates, row, p, best)
+                    decisions[k] = replace(
+                        decisions[k], speaker=ranked.speaker, confidence=ranked.confidence, reason=ranked.reason
+                    )
+            if changed or before:
+                groups[position] = replace(group, decisions=tuple(decisions))
+            turns = (*turns[-7:], _Turn(group.paragraph, speaker, group.reading.addressed))
+
+    def history_rule(self, group: _Group, k: int, turns: Sequence[_Turn]) -> Decision:
+        """The rules' decision for quote `k` of `group` after `turns`: the first pass's, unless it
+        came from turn-taking, then turn-taking over `turns`."""
+        rule = group.reading.rules[k]
+        if rule.reason not in _FROM_HISTORY:
+            return rule
+        if not turns or not self._in_conversation(group.paragraph, turns):
+            return _NOBODY
+        if rule.reason == _CONTINUES:
+            return replace(rule, speaker=turns[-1].speaker)
+        return self.turn_rule(group.paragraph, turns, group.reading.addressed) or _NOBODY
+
+    def log_probabilities(self, group: _Group, k: int, turns: Sequence[_Turn], weights: list[float]) -> list[float]:
+        """log P(candidate speaks quote `k` of `group`) after the turns `turns` (`weights`: the ranker's)."""
+        conversation = self.conversation(group.paragraph, turns)
+        history = self.history(group.paragraph, conversation, group.quotes[k], k, group.genders[k])
+        bonus = _weighed(history, weights)
+        rule = self.history_rule(group, k, turns)
+        if rule.speaker is not None:
+            bonus[rule.speaker] = bonus.get(rule.speaker, 0.0) + weights[0] + weights[1] * rule.confidence
+        return _log_softmax(
+            [fixed + bonus.get(c, 0.0) for fixed, c in zip(group.fixed[k], group.candidates, strict=True)]
+        )
+
+    def anchor(self, group: _Group, turns: Sequence[_Turn], speaker: str | None, weights: list[float]) -> float:
+        """How well turn-taking after `turns` predicts the speaker a tag names (log probability
+        from the history features alone, among the speakers of the conversation)."""
+        conversation = self.conversation(group.paragraph, turns)
+        names = [speaker, *(t.speaker for t in conversation), *(conversation[-1].addressed if conversation else ())]
+        candidates = [n for n in dict.fromkeys(names) if n]
+        if len(candidates) < 2:
+            return 0.0
+        bonus = _weighed(self.history(group.paragraph, conversation, group.quotes[0], 0, None), weights)
+        return _log_softmax([bonus.get(c, 0.0) for c in candidates])[0]
+
+    def exchange(self) -> Iterator[tuple[int, int]]:
+        """(position, signed distance in turns) of the quote paragraphs of the current run of
+        consecutive ones, up to `_TURN_WINDOW` turns either side, nearest first."""
         for step in (-1, 1):
             position, index = self.position, self.anchors[self.position][0]
             for distance in range(1, _TURN_WINDOW + 1):
                 position += step
                 if not 0 <= position < len(self.anchors) or self.anchors[position][0] != index + step * distance:
                     break
+                yield position, step * distance
+
+    def anchored(self) -> dict[str, tuple[int, int]]:
+        """For each character a tag names in the current run of consecutive quote paragraphs: how
+        many turns before and after the current one its nearest such tag is (0: none)."""
+        return self.around()[0]
+
+    def participants(self) -> list[str]:
+        """Who takes part in the current run of quote paragraphs: named by its tags or called by its quotes."""
+        return self.around()[1]
+
+    def around(self) -> tuple[dict[str, tuple[int, int]], list[str]]:
+        """`anchored()` and `participants()`, computed once per paragraph."""
+        if self._around[0] != self.position:
+            found: dict[str, list[int]] = {}
+            called: dict[str, None] = {}
+            for position, distance in self.exchange():
                 name = self.anchors[position][1]
                 if name is not None:
                     slot = found.setdefault(name, [0, 0])
-                    slot[step > 0] = slot[step > 0] or distance
-        return {name: (before, after) for name, (before, after) in found.items()}
+                    slot[distance > 0] = slot[distance > 0] or abs(distance)
+                called.update(dict.fromkeys(self.calls[position]))
+            anchored = {name: (before, after) for name, (before, after) in found.items()}
+            self._around = (self.position, (anchored, list(dict.fromkeys([*anchored, *called]))))
+        return self._around[1]
+
+
+def _weighed(history: dict[str, list[int]], weights: list[float]) -> dict[str, float]:
+    """The score the `HISTORY` features add to each candidate they hold for (`weights`: the ranker's)."""
+    offset = len(weights) - len(HISTORY)
+    return {name: sum(weights[offset + j] for j in columns) for name, columns in history.items()}
+
+
+def _log_softmax(scores: list[float]) -> list[float]:
+    """log of the softmax of `scores`."""
+    top = max(scores)
+    total = top + math.log(sum(math.exp(x - top) for x in scores))
+    return [x - total for x in scores]
+
+
+def _rule_columns(rule: Decision, candidate: str) -> tuple[bool, float]:
+    """The `rule` and `rule_confidence` features of a candidate."""
+    return rule.speaker == candidate, rule.confidence if rule.speaker == candidate else 0.0
+
+
+def _quote_gender(reading: _Reading, k: int) -> str | None:
+    """The gender the pronoun or descriptor tags point at for quote `k`: its own, else the paragraph's first."""
+    gender = None
+    for j, (tag, (_, how)) in enumerate(zip(reading.tags, reading.resolved, strict=True)):
+        if tag is not None and how not in ("name", "first-person narrator") and (j == k or gender is None):
+            gender = _tag_gender(tag)
+    return gender
+
+
+def _ranked(
+    ranker: Ranker,
+    first: Decision,
+    rule: Decision,
+    candidates: Sequence[str],
+    row: np.ndarray,
+    p: np.ndarray,
+    best: int | None = None,
+) -> Decision:
+    """The ranker's decision (candidate `best`, its argmax by default), explained by the rule that
+    agrees with it or by its strongest features; kind from the first pass's rule `first`."""
+    best = int(p.argmax()) if best is None else best
+    reason = rule.reason if candidates[best] == rule.speaker else _strongest(ranker, row[best])
+    return Decision(candidates[best], float(p[best]), reason, first.kind)
 
 
 def _tag_gender(tag: Tag) -> str | None:
@@ -589,7 +854,10 @@ def decide_speakers(
     roster: Roster,
     ranker: Ranker | None = None,
     examples: list[Example] | None = None,
+    truth: Sequence[str | None] | None = None,
 ) -> list[Decision]:
     """One decision per quote, in order: certain tags by rule, the rest by `ranker` (rules alone
-    when None). `examples`, when given, receives the ranker's candidates and features (training)."""
-    return _Speakers(chapter, quotes, roster).run(quotes, ranker, examples)
+    when None), each exchange decoded jointly. `examples`, when given, receives the ranker's
+    candidates and features (training); `truth`, the speakers the context remembers instead of
+    the decisions (training on the true turn history)."""
+    return _Speakers(chapter, quotes, roster).run(quotes, ranker, examples, truth)

@@ -296,7 +296,8 @@ def test_an_untagged_exchange_is_decoded_jointly_between_its_anchors():
         )
     )
     text = (
-        "When Jane and Elizabeth were alone, the former, who had been cautious in her praise of Mr. Bingley before, expressed to her sister how very much she admired him.\n\n"
+        "When Jane and Elizabeth were alone, the former, who had been cautious in her praise of Mr. Bingley "
+        "before, expressed to her sister how very much she admired him.\n\n"
         '"He is just what a young man ought to be," said Jane.\n\n'
         '"He is also handsome."\n\n'
         '"I was very much flattered by his asking me to dance a second time."\n\n'

@@ -15,7 +15,7 @@ from audiodrama.cast import Cast, Delivery, Voice, pronounce, voice_for
 from audiodrama.casting import cast_scripts
 from audiodrama.errors import InputError
 from audiodrama.export import encode_mp3
-from audiodrama.files import ensure_writable_dir
+from audiodrama.files import atomic_path, ensure_writable_dir
 from audiodrama.script import DIALOGUE, NARRATION, THOUGHT, Script
 from audiodrama.synthesis import ClipRequest, synthesize_all
 
@@ -112,6 +112,7 @@ def audition(cast: Cast, out_dir: Path, character: str | None = None, chapter: P
         while any(a.mp3.stem == slug for a in auditions):
             slug += "-2"
         target = out_dir / f"{slug}.mp3"
-        encode_mp3(blocks, SAMPLE_RATE, target)
+        with atomic_path(target) as temporary:
+            encode_mp3(blocks, SAMPLE_RATE, temporary)
         auditions.append(Audition(speaker or NARRATOR, voice_for(cast, speaker), target))
     return auditions

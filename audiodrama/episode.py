@@ -13,22 +13,26 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodrama import __version__
+from audiodrama import __version__, runtime
 from audiodrama import script as scripts
 from audiodrama.ambience import BedTrack
 from audiodrama.attribution import discover_characters, parse_file
 from audiodrama.cast import Cast, pronounce, voice_for
 from audiodrama.casting import cast_scripts
 from audiodrama.errors import InputError
-from audiodrama.export import Tags, read_build, scene_chapters, write_episode, write_transcripts
-from audiodrama.files import ensure_writable_dir, write_text_atomic
-from audiodrama.loudness import Loudness
+from audiodrama.export import LoudnessTarget, Tags, read_build, scene_chapters, write_episode, write_transcripts
+from audiodrama.files import ensure_writable_dir, sweep_partials, write_text_atomic
+from audiodrama.loudness import Loudness, limit_stream
 from audiodrama.mix import (
+    MASTERING_REVISION,
     BedSource,
     Placement,
     Timeline,
     build_timeline,
     clip_frames,
+    default_ceiling,
+    encoder_cutoff,
+    lowpass_stream,
     master_clip,
     master_music,
     measure_episode,
@@ -38,9 +42,16 @@ from audiodrama.script import HEADING, MUSIC, TAG, THOUGHT, Script, Segment
 from audiodrama.settings import Settings
 from audiodrama.synthesis import Clip, ClipRequest, default_cache_dir, synthesize_all
 from audiodrama.text import read_chapter
+from audiodrama.voices import Voice
 
 SPEAKABLE = re.compile(r"\w")
 SCRIPT_SUFFIX = ".script"
+CEILING_ROUNDS = 3
+"""At most this many mastering rounds, each lowering the clips' ceiling by what the gain overshot."""
+CEILING_MARK = ";ceiling="
+"""Separates the fingerprint from the clips' ceiling in an episode's build tag."""
+CEILING_SLACK = 0.2
+"""dB the measured gain may exceed its prediction before the clips are mastered again, lower."""
 Progress = Callable[[str, int, int], None]
 """Told (stage, done, total) as work goes on."""
 
@@ -109,7 +120,9 @@ def produce(
         raise InputError("the chapter is empty: it has no words to read aloud", path=source,
                          hint="give a chapter with text")
     ensure_writable_dir(out_dir)
+    runtime.ffmpeg()  # missing: say so before any work
     name = name or episode_name(source)
+    sweep_partials(out_dir)
     tags = tags or Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}")
     if settings.announce_title:
         segments.insert(0, Segment(HEADING, None, 0, 0, tags.title, paragraph=-1, scene=-1))
@@ -120,40 +133,77 @@ def produce(
         for s, v in zip(segments, voices, strict=True)
     ]
     report = progress or (lambda stage, done, total: None)
-    clips = synthesize_all(requests, jobs=settings.jobs, cache_dir=settings.cache_dir,
-                           progress=partial(report, "Synthesising"))
+    clips = synthesize_all(requests, jobs=settings.jobs, cache_dir=settings.cache_dir, engine=settings.engine,
+                           timeout=settings.timeout, progress=partial(report, "Synthesising"))
     cache_dir = settings.cache_dir or default_cache_dir()
-
-    def mastered(segment: Segment, clip: Clip) -> Path:
-        return master_clip(clip.path, segment.kind == THOUGHT, settings.levels, settings.sample_rate, cache_dir)
-
-    paths = []
-    with ThreadPoolExecutor(settings.jobs or os.cpu_count()) as pool:
-        for path in pool.map(mastered, segments, clips):
-            paths.append(path)
-            report("Mastering", len(paths), len(clips))
-    placements = [
-        Placement(s, path, *clip_frames(path), voice_key=repr(v), volume=v.volume, source=c.path)
-        for s, path, v, c in zip(segments, paths, voices, clips, strict=True)
-    ]
-    placements = with_music(placements, settings, cache_dir)
-    timeline = build_timeline(placements, settings.pauses, settings.sample_rate)
     mp3 = out_dir / f"{name}.mp3"
     script_file = out_dir / f"{name}{SCRIPT_SUFFIX}.jsonl"
     transcripts = (mp3.with_suffix(".srt"), mp3.with_suffix(".vtt"))
-    build = fingerprint(timeline, settings, tags)
+    build = fingerprint(segments, clips, voices, settings, tags)
+    lines = [Line(s, c.path, v) for s, c, v in zip(segments, clips, voices, strict=True)]
+    built = parse_build(read_build(mp3))
+    up_to_date = built is not None and built[0] == build and all(p.exists() for p in (script_file, *transcripts))
+    ceiling = built[1] if up_to_date else default_ceiling(settings.levels)
+    timeline = place(lines, settings, cache_dir, ceiling, partial(report, "Mastering"))
     loudness = None
-    if read_build(mp3) != build or not all(p.exists() for p in (script_file, *transcripts)):
-        bed = BedTrack.for_timeline(timeline, settings.ambience)
+    if not up_to_date:
+        allowed = settings.levels.true_peak_db - settings.levels.limiter_margin_db
+        for round_ in range(CEILING_ROUNDS):  # pauses and beds move the gain off its prediction; peaks follow
+            bed = BedTrack.for_timeline(timeline, settings.ambience)
+            gain = episode_gain(timeline, settings, bed, partial(report, "Measuring loudness"))
+            excess = ceiling + gain - allowed
+            if excess <= CEILING_SLACK or round_ == CEILING_ROUNDS - 1:
+                break
+            ceiling -= excess
+            timeline = place(lines, settings, cache_dir, ceiling, partial(report, "Mastering again"))
+        levels = settings.levels
+        aim = LoudnessTarget(levels.target_lufs, levels.true_peak_db, levels.true_peak_db - levels.encoder_headroom_db)
         mix = partial(tracked, timeline, bed, partial(report, "Mixing and encoding"))
-        loudness = write_episode(mix, episode_gain(timeline, settings, bed, partial(report, "Measuring loudness")),
-                                 settings.levels.target_lufs,
-                                 settings.sample_rate, mp3, settings.bitrate,
-                                 replace(tags, build=build), scene_chapters(timeline))
+        loudness = write_episode(mix, gain, aim, settings.sample_rate, mp3, settings.bitrate,
+                                 replace(tags, build=f"{build}{CEILING_MARK}{ceiling:.2f}"), scene_chapters(timeline))
         write_transcripts(timeline, mp3)
         write_text_atomic(script_file, scripts.to_jsonl(script))
     return Episode(mp3, script_file, transcripts, timeline, len(segments), sum(not c.cached for c in clips),
                    loudness, tuple(casting.report()))
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line to place: its segment, synthesised clip and voice."""
+
+    segment: Segment
+    """The script segment."""
+    clip: Path
+    """Its synthesised clip."""
+    voice: Voice
+    """The voice that read it."""
+
+
+def parse_build(stored: str | None) -> tuple[str, float] | None:
+    """(fingerprint, clip ceiling) from an episode's build tag, or None when it has none (or an older form)."""
+    fingerprint, mark, ceiling = (stored or "").partition(CEILING_MARK)
+    try:
+        return (fingerprint, float(ceiling)) if mark else None
+    except ValueError:
+        return None
+
+
+def place(lines: list[Line], settings: Settings, cache_dir: Path, ceiling: float,
+          report: Callable[[int, int], None]) -> Timeline:
+    """Master every clip under `ceiling` (cached), then lay the lines and the music out in time."""
+
+    def mastered(line: Line) -> Path:
+        return master_clip(line.clip, line.segment.kind == THOUGHT, settings.levels, settings.sample_rate,
+                           cache_dir, ceiling)
+
+    placements = []
+    with ThreadPoolExecutor(settings.jobs or os.cpu_count()) as pool:
+        for line, path in zip(lines, pool.map(mastered, lines), strict=True):
+            placements.append(Placement(line.segment, path, *clip_frames(path), voice_key=repr(line.voice),
+                                        volume=line.voice.volume, source=line.clip))
+            report(len(placements), len(lines))
+    placements = with_music(placements, settings, cache_dir)
+    return build_timeline(placements, settings.pauses, settings.sample_rate)
 
 
 def with_music(placements: list[Placement], settings: Settings, cache_dir: Path) -> list[Placement]:
@@ -185,22 +235,31 @@ def episode_gain(timeline: Timeline, settings: Settings, bed: BedSource, report:
     return target - measured if np.isfinite(measured) else target - settings.levels.speech_lufs
 
 
-def tracked(timeline: Timeline, bed: BedSource, report: Callable[[int, int], None], gain_db: float
-            ) -> Iterator[np.ndarray]:
-    """`render(timeline, gain_db, bed)`, reporting the samples done."""
+def tracked(timeline: Timeline, bed: BedSource, report: Callable[[int, int], None], gain_db: float,
+            ceiling_db: float | None = None) -> Iterator[np.ndarray]:
+    """`render(timeline, gain_db, bed)`, reporting the samples done; with `ceiling_db`, as it goes to the
+    encoder: low-passed where the encoder would cut, true peaks limited under the ceiling."""
     done = 0
-    for block in render(timeline, gain_db, bed):
+    blocks = render(timeline, gain_db, bed)
+    if ceiling_db is not None:
+        rate = timeline.sample_rate
+        blocks = limit_stream(lowpass_stream(blocks, encoder_cutoff(rate), rate), ceiling_db, rate)
+    for block in blocks:
         done += len(block)
         report(done, timeline.frames)
         yield block
 
 
-def fingerprint(timeline: Timeline, settings: Settings, tags: Tags) -> str:
-    """A hash of everything that shapes the episode's bytes: clips (by their content-addressed names,
-    so wherever the cache lies), their places, levels, ambience, encoding, tags and the files they name."""
-    cues = tuple((c.segment, c.clip_path.name, c.volume, c.start, c.frames) for c in timeline.cues)
+def fingerprint(segments: list[Segment], clips: list[Clip], voices: list[Voice], settings: Settings,
+                tags: Tags) -> str:
+    """A hash of everything that shapes the episode's bytes: every line with its clip (by content-addressed
+    name, so wherever the cache lies) and volume, the settings, the tags and the files they name."""
+    lines = tuple((s, c.path.name, v.volume) for s, c, v in zip(segments, clips, voices, strict=True))
     paths = [path for _, path in settings.ambience.files] + ([tags.cover] if tags.cover else [])
+    paths += [path for path in (settings.intro, settings.outro) if path]
     files = tuple(hashlib.sha256(path.read_bytes()).hexdigest() for path in paths if path.is_file())
-    recipe = repr((__version__, cues, timeline.sample_rate, timeline.frames, settings.levels, settings.ambience,
-                   files, settings.bitrate, replace(tags, cover=None)))
+    recipe = repr((__version__, MASTERING_REVISION, lines, replace(settings, jobs=None, cache_dir=None), files,
+                   replace(tags, cover=None)))
     return hashlib.sha256(recipe.encode("utf-8")).hexdigest()
+
+

@@ -11,6 +11,9 @@ from pathlib import Path
 
 from audiodrama.errors import AudiodramaError, InputError
 
+PART = ".part"
+"""Suffix of temporary files: `.<name>.<pid of the writer>.<random>.part` beside the file they become."""
+
 
 def ensure_writable_dir(folder: Path) -> Path:
     """Create `folder` if needed and check files can be written there, before any work starts.
@@ -42,6 +45,27 @@ def is_special(path: Path) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
+def _writer_alive(partial: Path) -> bool:
+    """True while the process that is writing the temporary file `partial` runs."""
+    pid = partial.name.rsplit(".", 3)[1]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def sweep_partials(folder: Path) -> None:
+    """Remove the temporary files killed runs left in `folder` (their writer is gone)."""
+    for partial in folder.glob(f".*{PART}"):
+        if not _writer_alive(partial):
+            partial.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it is renamed onto `target`, else removed.
@@ -51,7 +75,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     if is_special(target):
         raise InputError("the output is a device or pipe, not a file", path=target, hint="give a file name")
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=PART, dir=target.parent)
     except OSError as error:
         raise OSError(error.errno, error.strerror, str(target)) from None
     os.close(handle)

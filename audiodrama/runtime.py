@@ -2,7 +2,9 @@
 
 The system's copies are preferred when installed; otherwise (or when the environment variable
 `AUDIODRAMA_BUNDLED=1` forces it) the ones shipped in the `espeakng-loader` and `imageio-ffmpeg`
-wheels are used, so nothing but Python has to be installed.
+wheels are used, so nothing but Python has to be installed. The bundled ffmpeg can be replaced by
+any executable through imageio-ffmpeg's own `IMAGEIO_FFMPEG_EXE` variable (the tests point it at
+a missing file, or put a failing `ffmpeg` first on `PATH`, to see ffmpeg missing or failing).
 """
 
 from __future__ import annotations
@@ -128,6 +130,9 @@ def _ffmpeg_version(executable: str) -> str:
     return match.group(1) if match else "unknown"
 
 
+FFMPEG_HINT = "install ffmpeg or reinstall audiodrama with imageio-ffmpeg; `audiodrama doctor` says which is used"
+
+
 @functools.cache
 def ffmpeg() -> FfmpegRuntime:
     """The ffmpeg to use: the system's unless absent or `AUDIODRAMA_BUNDLED=1`."""
@@ -139,7 +144,7 @@ def ffmpeg() -> FfmpegRuntime:
 
         bundled = imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError) as error:
-        raise ToolError(
-            f"ffmpeg not found: {error}", hint="install ffmpeg or reinstall audiodrama with imageio-ffmpeg"
-        ) from error
+        raise ToolError(f"ffmpeg not found: {error}", hint=FFMPEG_HINT) from error
+    if not os.access(bundled, os.X_OK) or Path(bundled).is_dir():
+        raise ToolError("ffmpeg not found: no program at this path", path=bundled, hint=FFMPEG_HINT)
     return FfmpegRuntime(bundled, "bundled", _ffmpeg_version(bundled))

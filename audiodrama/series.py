@@ -34,14 +34,14 @@ from urllib.parse import quote
 
 import yaml
 
-from audiodrama import __version__, autocast
+from audiodrama import __version__, autocast, runtime
 from audiodrama.cast import Cast, Character, Delivery, Voice, cast_from_node, load_cast, voice_for
 from audiodrama.casting import scene_partners
 from audiodrama.episode import SCRIPT_SUFFIX, episode_name, produce, read_source, voiced_segments
 from audiodrama.errors import AudiodramaError, InputError
 from audiodrama.export import Tags
 from audiodrama.feed import Channel, Item, write_feed
-from audiodrama.files import atomic_path, ensure_writable_dir, write_text_atomic
+from audiodrama.files import atomic_path, ensure_writable_dir, sweep_partials, write_text_atomic
 from audiodrama.mix import pause_before
 from audiodrama.script import THOUGHT, Script
 from audiodrama.settings import Settings, settings_from_node
@@ -52,6 +52,8 @@ SERIES_KEYS = ("title", "author", "description", "language", "image", "cast", "p
                "output", "episodes")
 EPISODE_KEYS = ("file", "title", "name", "cast", "production")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+"""How JPEG and PNG files begin."""
 LANGUAGE = re.compile(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*")
 STATE_FILE = ".audiodrama-series.json"
 """In the output folder: what every episode was last built from, and the series' auto-cast voices."""
@@ -127,17 +129,6 @@ def _present(node: Node | None) -> bool:
     return node is not None and not node.is_null()
 
 
-def _existing_file(node: Node, what: str, base: Path) -> Path:
-    path = node.file(what, base)
-    try:
-        found = path.is_file()
-    except OSError as error:  # a name too long
-        raise node.error(f"{what} cannot be read: {error.strerror}") from None
-    if not found:
-        raise node.error(f"{what} not found: {path}", "paths are relative to the manifest")
-    return path
-
-
 def _flag(node: Node, what: str) -> bool:
     value = node.value(what)
     if not isinstance(value, bool):
@@ -203,9 +194,9 @@ def _episode_items(node: Node, base: Path) -> list[tuple[Node, Path, dict[str, N
             keys = dict(item.mapping("an episode"))
             if "file" not in keys:
                 raise item.error("an episode needs a `file`", "give the chapter file, relative to the manifest")
-            items.append((item, _existing_file(keys["file"], "chapter file", base), keys))
+            items.append((item, keys["file"].existing_file("chapter file", base), keys))
         else:
-            items.append((item, _existing_file(item, "chapter file", base), {}))
+            items.append((item, item.existing_file("chapter file", base), {}))
     if not items:
         raise node.error("the series has no episodes", "list chapter files, or give a glob like chapters/*.txt")
     return items
@@ -249,10 +240,14 @@ def load_series(path: str | Path) -> Series:
         raise keys["base_url"].error(f"base_url must be an http:// or https:// address, not {text['base_url']!r}")
     image = None
     if _present(keys.get("image")):
-        image = _existing_file(keys["image"], "cover image", base)
+        image = keys["image"].existing_file("cover image", base)
         if image.suffix.lower() not in IMAGE_SUFFIXES:
             raise keys["image"].error(f"cover image must be a JPEG or PNG file, not {image.name!r}")
-    cast = load_cast(_existing_file(keys["cast"], "cast file", base)) if _present(keys.get("cast")) else Cast()
+        with image.open("rb") as picture:
+            if not picture.read(8).startswith(IMAGE_SIGNATURES):
+                raise keys["image"].error(f"cover image {image.name!r} is not a JPEG or PNG picture",
+                                          "give a cover that image viewers open")
+    cast = load_cast(keys["cast"].existing_file("cast file", base)) if _present(keys.get("cast")) else Cast()
     settings = settings_from_node(keys.get("production"), "production")
     explicit = _flag(keys["explicit"], "explicit") if _present(keys.get("explicit")) else False
     output = keys["output"].file("output", base) if _present(keys.get("output")) else base / "output" / path.stem
@@ -819,9 +814,9 @@ def build_series(series: Series, jobs: int | None = None, only: str | None = Non
     started = time.monotonic()
     selected = select(series, only)
     out_dir = ensure_writable_dir(series.output)
+    runtime.ffmpeg()  # missing: say so before any work
     with series_lock(out_dir):
-        for partial in out_dir.glob(".*.part"):  # left by a killed batch: nobody else writes here now
-            partial.unlink(missing_ok=True)
+        sweep_partials(out_dir)
         state = read_state(out_dir)
         planned = plan(series, selected, state)
         records = {k: v for k, v in state.episodes.items() if k in {e.name for e in series.episodes}}

@@ -46,6 +46,10 @@ class Settings:
     """Synthesis worker processes; None uses every core."""
     cache_dir: Path | None = None
     """Clip cache folder; None uses the default (`AUDIODRAMA_CACHE` or ~/.cache/audiodrama/clips)."""
+    engine: str = "pyttsx3"
+    """Speech engine: a name in `synthesis.ENGINES` or a `module:Class` path."""
+    timeout: float = 60.0
+    """Seconds the engine may take per piece of text before its worker counts as hung."""
 
 
 NUMBER_RANGES: dict[str, tuple[float, float]] = {
@@ -112,7 +116,7 @@ def _ambience(node: Node, base: Path) -> AmbienceSettings:
                 BedRule(bed, tuple(k.text(f"a keyword of bed {bed!r}") for k in words.sequence(f"keywords of {bed!r}")))
                 for bed, words in value.mapping("ambience rules"))
         elif key == "files":
-            values[key] = tuple((bed, path.file(f"file of bed {bed!r}", base))
+            values[key] = tuple((bed, path.existing_file(f"file of bed {bed!r}", base))
                                 for bed, path in value.mapping("ambience files"))
     return AmbienceSettings(**values)
 
@@ -134,7 +138,8 @@ def settings_from_node(node: Node | None, what: str = "production settings", bas
         elif key in ("radio_play", "announce_title"):
             settings = dataclasses.replace(settings, **{key: _flag(value, key)})
         elif key in ("intro", "outro"):
-            settings = dataclasses.replace(settings, **{key: value.file(key, Path(node.path).parent)})
+            music = value.existing_file(f"{key} music file", Path(node.path).parent)
+            settings = dataclasses.replace(settings, **{key: music})
         elif key == "sample_rate":
             settings = dataclasses.replace(settings, sample_rate=_choice(value, "sample_rate", SAMPLE_RATES))
         elif key == "bitrate":

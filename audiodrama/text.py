@@ -7,6 +7,8 @@ any, stays as character 0), so they agree with any tool that reads the file with
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +39,7 @@ _SMALL_WORDS = word_set(
     """
 )
 _QUOTE_MARKS = frozenset('"“”‘’«»')
-_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # CRLF, LF and old Macs' lone CR
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,11 @@ class Chapter:
 
 
 def decode(data: bytes, source: str = "") -> tuple[str, str]:
-    """Decode `data` as UTF-8, else cp1252, else latin-1; refuse binary data. Returns (text, encoding)."""
+    """Decode `data` as UTF-16 when it starts with its byte-order mark, else UTF-8, else cp1252, else
+    latin-1; refuse binary data. Returns (text, encoding)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        with contextlib.suppress(UnicodeDecodeError):
+            return data.decode("utf-16"), "utf-16"
     head = data[:65536]
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
     if b"\x00" in head or (head and controls / len(head) > 0.05):

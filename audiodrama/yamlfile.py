@@ -99,6 +99,17 @@ class Node:
             raise self.error(f"{what} {name!r} is not a usable file name")
         return base / name
 
+    def existing_file(self, what: str, base: Path) -> Path:
+        """A file name, relative to `base` unless absolute, of a file that exists."""
+        path = self.file(what, base)
+        try:
+            found = path.is_file()
+        except OSError as error:  # a name too long
+            raise self.error(f"{what} cannot be read: {error.strerror}") from None
+        if not found:
+            raise self.error(f"{what} not found: {path}", f"paths are relative to {Path(self.path).name}")
+        return path
+
     def number(self, what: str, low: float, high: float, integer: bool = False) -> float:
         """A number within [low, high]."""
         value = self.value(what)

@@ -24,6 +24,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_settings_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / "music").mkdir()
+    for sound in ("my-rain.flac", "music/intro.mp3"):  # named files must exist
+        (tmp_path / sound).touch()
     settings = load_settings(write(tmp_path, (
         "pauses: {scene_break: 3000, paragraph: 800}\n"
         "levels: {target_lufs: -19}\n"

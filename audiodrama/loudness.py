@@ -4,6 +4,7 @@ stream so an episode of any length is measured in constant memory, and a true-pe
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,3 +127,25 @@ def limit(samples: np.ndarray, ceiling_db: float, sample_rate: int, lookahead_ms
     # The minimum over twice the width, then averaged over the width, never exceeds the need at a peak.
     gain = uniform_filter1d(minimum_filter1d(needed, 2 * width + 1), 2 * width + 1)
     return (samples * gain).astype(samples.dtype)
+
+
+def limit_stream(blocks: Iterable[np.ndarray], ceiling_db: float, sample_rate: int,
+                 lookahead_ms: float = 5.0) -> Iterator[np.ndarray]:
+    """`limit` over a stream of blocks, block sizes and timing kept: each block is limited with its
+    neighbours' edges as context, so it is given out one block later."""
+    context = 4 * max(1, round(lookahead_ms * sample_rate / 1000)) + 64
+    previous: np.ndarray | None = None
+    before = np.zeros(0, dtype=np.float32)
+    for block in blocks:
+        if previous is not None:
+            yield _limited_middle(before, previous, block[:context], ceiling_db, sample_rate, lookahead_ms)
+            before = np.concatenate([before, previous])[-context:]
+        previous = block
+    if previous is not None:
+        yield _limited_middle(before, previous, np.zeros(0, dtype=np.float32), ceiling_db, sample_rate, lookahead_ms)
+
+
+def _limited_middle(before: np.ndarray, middle: np.ndarray, after: np.ndarray, ceiling_db: float,
+                    sample_rate: int, lookahead_ms: float) -> np.ndarray:
+    joined = np.concatenate([before, middle, after])
+    return limit(joined, ceiling_db, sample_rate, lookahead_ms)[len(before): len(before) + len(middle)]

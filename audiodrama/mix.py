@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from audiodrama.audio import decode, load_clip
 from audiodrama.errors import InputError, ToolError
@@ -121,8 +122,12 @@ class Levels:
     """Integrated loudness of the finished episode (podcast standard)."""
     true_peak_db: float = -1.0
     """Highest true peak allowed in the finished episode, dBTP."""
-    limiter_margin_db: float = 2.0
-    """Extra headroom under the ceiling for the limiter's estimate and the MP3 encoder's overshoot."""
+    limiter_margin_db: float = 2.5
+    """Headroom the clips' limiter keeps under the ceiling at the predicted gain (room for the MP3
+    encoder's loudness shift and overshoot), so the final limiter seldom has work."""
+    encoder_headroom_db: float = 2.0
+    """The final limiter, on the mix as it goes to the encoder, keeps true peaks this far under
+    `true_peak_db`: the MP3 encoder's overshoot."""
     thought_gain_db: float = -5.0
     """Thoughts are this much quieter than speech."""
     thought_echo_ms: int = 110
@@ -175,13 +180,17 @@ def echo(samples: np.ndarray, levels: Levels, sample_rate: int) -> np.ndarray:
     return echoed
 
 
-def master(samples: np.ndarray, levels: Levels, sample_rate: int, thought: bool) -> np.ndarray:
-    """Level a clip to `speech_lufs` with its peaks limited under the ceiling that the episode gain
-    (target minus speech level) carries to `true_peak_db - limiter_margin_db`; thoughts echoed and
-    `thought_gain_db` quieter."""
+def default_ceiling(levels: Levels) -> float:
+    """The clip ceiling (dBTP) that the predicted episode gain (target minus speech level) carries to
+    `true_peak_db - limiter_margin_db`."""
+    return levels.true_peak_db - levels.limiter_margin_db - (levels.target_lufs - levels.speech_lufs)
+
+
+def master(samples: np.ndarray, levels: Levels, sample_rate: int, thought: bool, ceiling: float) -> np.ndarray:
+    """Level a clip to `speech_lufs` with its true peaks limited under `ceiling` (dBTP); thoughts
+    echoed and `thought_gain_db` quieter."""
     if thought:
         samples = echo(samples, levels, sample_rate)
-    ceiling = levels.true_peak_db - levels.limiter_margin_db - (levels.target_lufs - levels.speech_lufs)
     wanted = levels.speech_lufs + (levels.thought_gain_db if thought else 0.0)
     peaks = upsampled_peaks(samples)
     gain, mastered, slope = 0.0, samples, 1.0
@@ -198,14 +207,15 @@ def master(samples: np.ndarray, levels: Levels, sample_rate: int, thought: bool)
     return mastered
 
 
-def master_clip(clip_path: Path, thought: bool, levels: Levels, sample_rate: int, cache_dir: Path) -> Path:
+def master_clip(clip_path: Path, thought: bool, levels: Levels, sample_rate: int, cache_dir: Path,
+                ceiling: float) -> Path:
     """The mastered clip for a synthesised clip, made once and kept in `cache_dir/mastered`."""
-    recipe = repr((MASTERING_REVISION, clip_path.stem, thought, levels, sample_rate))
+    recipe = repr((MASTERING_REVISION, clip_path.stem, thought, levels, sample_rate, round(ceiling, 2)))
     key = hashlib.sha256(recipe.encode("utf-8")).hexdigest()
     target = cache_dir / "mastered" / key[:2] / f"{key}.wav"
     if not target.exists():
         samples = load_clip(clip_path, sample_rate).astype(np.float32) / 32768
-        write_clip(target, master(samples, levels, sample_rate, thought), sample_rate)
+        write_clip(target, master(samples, levels, sample_rate, thought, round(ceiling, 2)), sample_rate)
     return target
 
 
@@ -225,8 +235,8 @@ def master_music(path: Path, levels: Levels, sample_rate: int, cache_dir: Path, 
         fade = min(len(samples), round(fade_ms * sample_rate / 1000))
         samples = samples.copy()
         samples[len(samples) - fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
-        write_clip(target, master(samples, replace(levels, speech_lufs=levels.speech_lufs + MUSIC_DB), sample_rate,
-                                  thought=False), sample_rate)
+        music = replace(levels, speech_lufs=levels.speech_lufs + MUSIC_DB)
+        write_clip(target, master(samples, music, sample_rate, False, default_ceiling(levels)), sample_rate)
     return target
 
 
@@ -275,3 +285,21 @@ def measure_episode(blocks: Iterable[np.ndarray], sample_rate: int, true_peaks: 
     for samples in blocks:
         meter.feed(samples)
     return meter.result()
+
+
+def lowpass_stream(blocks: Iterable[np.ndarray], cutoff_hz: float, sample_rate: int) -> Iterator[np.ndarray]:
+    """A steep low-pass over a stream of blocks (state carried across them).
+
+    Run before the final limiter, it removes what the MP3 encoder would cut anyway: content the
+    encoder removes after the limiter is what makes its peaks overshoot.
+    """
+    sections = butter(8, min(cutoff_hz, 0.45 * sample_rate), fs=sample_rate, output="sos")
+    state = sosfilt_zi(sections) * 0.0
+    for block in blocks:
+        filtered, state = sosfilt(sections, block, zi=state)
+        yield filtered.astype(np.float32)
+
+
+def encoder_cutoff(sample_rate: int) -> float:
+    """Where the MP3 encoder's own low-pass sits, about: 40% of the sample rate, at most 16 kHz."""
+    return min(0.4 * sample_rate, 16_000.0)

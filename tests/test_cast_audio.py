@@ -100,10 +100,10 @@ def test_recasting_one_character_resynthesises_only_their_lines(tmp_path: Path) 
     second = produce(chapter, recast, tmp_path / "two", settings)
     assert second.synthesized == len(sasuke)
     assert produce(chapter, recast, tmp_path / "three", settings).synthesized == 0
-    others = [{c.clip_path for c in e.timeline.cues if c.segment.speaker != "Sasuke Uchiha"} for e in (first, second)]
+    others = [{c.source for c in e.timeline.cues if c.segment.speaker != "Sasuke Uchiha"} for e in (first, second)]
     assert others[0] == others[1]
-    moved = {c.clip_path for c in second.timeline.cues if c.segment.speaker == "Sasuke Uchiha"}
-    assert len(moved) == 3 and not moved & {c.clip_path for c in first.timeline.cues}
+    moved = {c.source for c in second.timeline.cues if c.segment.speaker == "Sasuke Uchiha"}
+    assert len(moved) == 3 and not moved & {c.source for c in first.timeline.cues}
 
 
 def test_thoughts_are_voiced_with_the_characters_thought_settings(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import pyloudnorm
 import pytest
 
 from audiodrama.loudness import LoudnessMeter, limit, measure, true_peak
-from audiodrama.mix import Levels, master
+from audiodrama.mix import Levels, default_ceiling, master
 
 RATE = 22050
 
@@ -48,9 +48,9 @@ def test_limiter_keeps_true_peak_under_ceiling_and_leaves_quiet_audio_alone() ->
 
 def test_mastering_levels_every_clip_and_keeps_peaks_under_the_ceiling() -> None:
     levels = Levels()
-    ceiling = levels.true_peak_db - levels.limiter_margin_db - (levels.target_lufs - levels.speech_lufs)
+    ceiling = default_ceiling(levels)
     for scale in (0.05, 1.0, 8.0):
-        mastered = master(speechlike(3) * scale, levels, RATE, thought=False)
+        mastered = master(speechlike(3) * scale, levels, RATE, False, ceiling)
         assert measure(mastered, RATE).integrated == pytest.approx(levels.speech_lufs, abs=0.1)
         assert 20 * np.log10(true_peak(mastered)) <= ceiling + 0.1
 
@@ -58,8 +58,8 @@ def test_mastering_levels_every_clip_and_keeps_peaks_under_the_ceiling() -> None
 def test_a_thought_is_quieter_and_echoes() -> None:
     levels = Levels()
     speech = speechlike(2)
-    spoken = master(speech, levels, RATE, thought=False)
-    thought = master(speech, levels, RATE, thought=True)
+    spoken = master(speech, levels, RATE, False, default_ceiling(levels))
+    thought = master(speech, levels, RATE, True, default_ceiling(levels))
     tail = round(levels.thought_echo_ms * RATE / 1000) * levels.thought_echo_repeats
     assert len(thought) == len(spoken) + tail
     difference = measure(spoken, RATE).integrated - measure(thought, RATE).integrated

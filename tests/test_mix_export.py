@@ -9,7 +9,7 @@ import pytest
 from mutagen.id3 import ID3
 
 from audiodrama.audio import decode
-from audiodrama.export import Tags, encode_mp3, scene_chapters, transcript, write_episode, write_tags
+from audiodrama.export import LoudnessTarget, Tags, encode_mp3, scene_chapters, transcript, write_episode, write_tags
 from audiodrama.mix import Pauses, Placement, build_timeline, pause_before, render
 from audiodrama.script import Segment
 from tests.measure import silences, write_tone
@@ -67,7 +67,8 @@ def test_failed_encode_leaves_no_file(tmp_path: Path) -> None:
         raise RuntimeError("mixer failed")
 
     with pytest.raises(RuntimeError):
-        write_episode(lambda gain: blocks(), 0.0, -16.0, RATE, target, "64k", Tags(title="t"))
+        write_episode(lambda gain, ceiling: blocks(), 0.0, LoudnessTarget(-16, -1, -2), RATE, target, "64k",
+                      Tags(title="t"))
     assert list(tmp_path.iterdir()) == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -55,14 +56,24 @@ def test_episode_files_are_written(short_episode: Episode) -> None:
         "Naruto Uzumaki", "Sasuke Uchiha", "Sakura Haruno", "Naruto Uzumaki"]
 
 
+def srt_starts(srt: Path) -> list[float]:
+    """Start times (seconds) of an SRT file's cues, in order."""
+    starts = re.findall(r"^(\d\d):(\d\d):(\d\d),(\d{3}) -->", srt.read_text(encoding="utf-8"), re.MULTILINE)
+    return [int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for h, m, s, ms in starts]
+
+
 def test_every_line_is_heard_in_order_at_its_transcript_time(short_episode: Episode) -> None:
     timeline = short_episode.timeline
     rate = timeline.sample_rate
     audio = decode(short_episode.mp3, rate)
     assert len(audio) / rate == pytest.approx(timeline.seconds, abs=0.1)
+    starts = srt_starts(short_episode.transcripts[0])
+    assert len(starts) == len(timeline.cues)
     clips = {cue.clip_path: load_clip(cue.clip_path, rate)[: cue.frames].astype(np.float32) for cue in timeline.cues}
-    for cue in timeline.cues:
-        scores = {path: best_match(audio, clip, cue.start, search=rate // 50) for path, clip in clips.items()}
+    for cue, start in zip(timeline.cues, starts, strict=True):
+        # each line is found in the MP3 within 50 ms of where the transcript says it starts
+        at = round(start * rate)
+        scores = {path: best_match(audio, clip, at, search=rate // 20) for path, clip in clips.items()}
         assert scores[cue.clip_path] > 0.8, cue.segment.text  # the limiter bends the waveform a little
         assert max(scores, key=scores.get) == cue.clip_path, cue.segment.text
 

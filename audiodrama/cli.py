@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -222,15 +223,25 @@ def doctor() -> None:
         out.print(f"{runtime.BUNDLED_ENV}=1: bundled tools forced")
 
 
+class Interrupted(BaseException):
+    """Ctrl-C. Raised in place of KeyboardInterrupt, which typer turns into a silent exit 130, and a
+    BaseException so that no `except Exception` takes it for a failure and carries on."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted
+
+
 def main() -> None:
     """Run the CLI; the product's own errors and the system's refusals become one line on stderr and
-    exit status 2."""
+    exit status 2; Ctrl-C says how to resume and exits with 130."""
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         app()
     except AudiodramaError as error:
         err.print(f"audiodrama: error: {error}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
+    except (Interrupted, KeyboardInterrupt):
         err.print("audiodrama: interrupted; run the same command again to resume", markup=False)
         sys.exit(130)
     except OSError as error:  # the system refused a read or write: disk full, permissions, a folder in the way

@@ -314,3 +314,26 @@ def test_an_untagged_exchange_is_decoded_jointly_between_its_anchors():
         "Jane Bennet",
         "Elizabeth Bennet",
     ]
+
+
+def test_a_tag_naming_someone_the_cast_lacks_makes_that_name_the_speaker():
+    text = (
+        'Anne went into the shop.\n\n"Have you any ribbons?" asked Anne.\n\n"Not today," said Mr. Hobbs.\n\n'
+        '"The Mock Turtle has them," the Mock Turtle said.\n'
+    )
+    cast = Cast(characters=(Character("Anne Shirley", ("Anne",), "female"), Character("The Mock Turtle", (), "male")))
+    assert [s for s, _ in lines(text, cast)] == ["Anne Shirley", "Mr. Hobbs", "The Mock Turtle"]
+
+
+def test_a_name_the_cast_lacks_may_be_a_cast_name_in_another_form():
+    cast = Cast(
+        characters=(Character("Charley Bates", ("Master Bates",), "male"), Character("Mrs. Maylie", (), "female"))
+    )
+    text = '"Here he is!" cried Master Charles Bates.\n\n"She is very ill," rejoined Mrs. Maylies.\n'
+    assert [s for s, _ in lines(text, cast)] == ["Charley Bates", "Mrs. Maylie"]
+
+
+def test_without_cast_a_tag_after_the_quote_ending_the_sentence_is_found():
+    text = 'Anne went into the shop.\n\n"Good day," Miss Pringle replied.\n\n"Have you any ribbons?" asked Anne.\n'
+    assert [s for s, _ in lines(text, None)] == ["Miss Pringle", "Anne"]
+    assert "Miss Pringle" in [c.name for c in discover_characters(chapter_from_text(text))]

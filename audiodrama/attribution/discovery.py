@@ -19,17 +19,41 @@ _TITLES = (
     r"(?:Mr|Mrs|Ms|Dr|Mme|Mlle|St|Capt|Col|Prof)\.?|Miss|Lady|Sir|Lord|Captain|Colonel|Professor|Aunt"
     r"|Uncle|Madame|Mademoiselle|Monsieur|Doctor|Father|Mother|Sister|Brother|General|Inspector|Count"
 )
-_NAME = re.compile(
+_PROPER_NAME = re.compile(
     rf"(?:(?:{_TITLES})\s+)?[A-Z][\w'’]*[a-z](?:\s+[A-Z][\w'’]*[a-z])*(?:-(?:sama|chan|kun|san|sensei|senpai|dono|hime)\b)?"
-    r"|(?i:the)\s+(?:[A-Za-z]+\s+)?[A-Za-z]+(?=\s*[,.;]|\s+(?:said|replied|asked|cried|answered))"
 )
+_THE_NAME = re.compile(r"(?i:the)\s+(?:[A-Za-z]+\s+)?[A-Za-z]+(?=\s*[,.;]|\s+(?:said|replied|asked|cried|answered))")
 _HONORIFIC = re.compile(r"-(?:sama|chan|kun|san|sensei|senpai|dono|hime)$", re.IGNORECASE)
 _NOT_NAMES = word_set(
     """The He She It I We You They This That Then There Here But And Or So Yes No Oh Ah Well Now
     What Who Why How When Where His Her Their My Your Our One Not All Some Mother Father God
     Sir Madam Miss Mister Mrs Mr If As At In On To For With Of By From After Before Again Still"""
 )
+_WORD_BEFORE = re.compile(r"\b((?i:the|an?)|[A-Z][\w'’]*\.?)\s+$")
+"""The word before a name when it is an article, a title or capitalised."""
 _PRONOUN_NEAR = re.compile(r"\b(he|she)\b", re.IGNORECASE)
+
+
+def title_gender(name: str) -> str | None:
+    """`male` or `female` when a name begins with a title that says so ("Mrs. Maylie"), else None."""
+    words = name.split()
+    first = words[0].lower() if len(words) > 1 else ""
+    return "male" if first in _MALE_TITLES else "female" if first in _FEMALE_TITLES else None
+
+
+def proper_name_at(text: str, pos: int, limit: int) -> tuple[int, int] | None:
+    """The span of a proper name starting at `pos` ("Miss Pringle", "Naruto-kun"; not "The", "Then",
+    nor the end of a description or of a longer name: "the Mock Turtle")."""
+    m = _PROPER_NAME.match(text, pos, limit) if pos < limit and text[pos].isupper() else None
+    if not m or (m.group() in _NOT_NAMES and " " not in m.group()):
+        return None
+    before = _WORD_BEFORE.search(text, max(0, pos - 30), pos)
+    word = before.group(1) if before else ""
+    if word.lower() in ("the", "a", "an") or re.fullmatch(_TITLES, word):
+        return None
+    if word and not word.endswith(".") and word not in _NOT_NAMES:
+        return None
+    return m.start(), m.end()
 
 
 @dataclass(frozen=True)
@@ -50,10 +74,10 @@ def discover_characters(chapter: Chapter, quotes: list[Quote] | None = None) -> 
     quotes = find_quotes(chapter) if quotes is None else quotes
 
     def subject_at(pos: int, limit: int) -> tuple[int, int] | None:
-        m = _NAME.match(text, pos, limit)
-        if not m or (m.group().split()[0] in _NOT_NAMES and len(m.group().split()) == 1):
-            return None
-        return m.start(), m.end()
+        if _PROPER_NAME.match(text, pos, limit):
+            return proper_name_at(text, pos, limit)
+        m = _THE_NAME.match(text, pos, limit)
+        return (m.start(), m.end()) if m else None
 
     counts: Counter[str] = Counter()
     for k, q in enumerate(quotes):
@@ -112,11 +136,8 @@ def _merge(counts: Counter[str]) -> list[tuple[str, set[str], int]]:
 def _gender(text: str, name: str, forms: set[str]) -> str | None:
     """`male` or `female` from a title, else from the pronouns following the name's mentions."""
     for form in forms:
-        first = form.split()[0].lower()
-        if first in _MALE_TITLES and len(form.split()) > 1:
-            return "male"
-        if first in _FEMALE_TITLES and len(form.split()) > 1:
-            return "female"
+        if title_gender(form):
+            return title_gender(form)
     votes = Counter()
     for form in forms:
         for m in re.finditer(rf"\b{re.escape(form)}\b", text):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from audiodrama.attribution.characters import Mention, Roster
+from audiodrama.attribution.discovery import proper_name_at, title_gender
 from audiodrama.attribution.quotes import Quote
 from audiodrama.attribution.ranker import FEATURES, HISTORY, Ranker
 from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, PREPOSITIONS, PRONOUNS, Tag, tag_after, tag_before
@@ -29,6 +30,8 @@ _BEAM = 4
 """Hypotheses kept when an exchange is decoded jointly."""
 _MARGIN = math.log(50)
 """A hypothesis this much less likely (log) than the best is dropped."""
+_NEW_NAME = "a name the cast lacks"
+"""How a tag naming someone outside the roster is resolved: the name is the speaker."""
 _CONTINUES = "speech continues from the last paragraph"
 _TURN_TAKING = "turn-taking"
 
@@ -169,7 +172,8 @@ class _Speakers:
     # -- subjects -------------------------------------------------------------------------------
 
     def subject_at(self, pos: int, limit: int) -> tuple[int, int] | None:
-        """The span of a name, alias, descriptor or subject pronoun starting at `pos`."""
+        """The span of a name, alias, descriptor or subject pronoun starting at `pos`, else of a
+        proper name the roster lacks ("said Mr. Hobbs")."""
         m = self.roster.match(self.text, pos, limit)
         if m:
             return m
@@ -179,7 +183,9 @@ class _Speakers:
         end = pos
         while end < limit and self.text[end].isalpha():
             end += 1
-        return (pos, end) if self.text[pos:end].lower() in PRONOUNS else None
+        if self.text[pos:end].lower() in PRONOUNS:
+            return pos, end
+        return proper_name_at(self.text, pos, limit)
 
     def resolve(self, tag: Tag, avoid: str | None) -> tuple[str | None, str]:
         """The character a tag's subject refers to, and how it was found; a pronoun or descriptor
@@ -190,17 +196,33 @@ class _Speakers:
             if gender == "self":
                 return self.narrator, "first-person narrator"
             return self.by_gender(gender, tag.start, avoid), f"pronoun '{tag.subject}'"
-        names = self.roster.lookup(tag.subject)
+        names = self.tag_names(tag.subject)
         if names:
             return self.most_recent(names), "name"
         descriptor = DESCRIPTOR.match(tag.subject)
         if descriptor is None:
-            return None, ""
+            if not proper_name_at(tag.subject, 0, len(tag.subject)):
+                return None, ""
+            return " ".join(tag.subject.split()), _NEW_NAME
         gender = GENDERED_NOUNS[descriptor.group(1).lower()]
         possessor = PRONOUNS.get(tag.subject.split()[0].lower())
         if possessor == gender:
             avoid = self.by_gender(possessor, tag.start, None)
         return self.by_gender(gender, tag.start, avoid), f"descriptor '{tag.subject}'"
+
+    def tag_names(self, subject: str) -> tuple[str, ...]:
+        """The characters a tag's subject names: by name or alias, else (a proper name the roster
+        lacks) by one of its words or that word without a final s ("Master Charles Bates" =
+        "Charley Bates", "Mrs. Maylies" = "Mrs. Maylie"), of the gender its title says."""
+        names = self.roster.lookup(subject)
+        if names or not proper_name_at(subject, 0, len(subject)):
+            return names
+        gender = title_gender(subject)
+        found: dict[str, None] = {}
+        for word in subject.split()[1 if gender else 0 :]:
+            for form in (word, word.removesuffix("s")):
+                found.update(dict.fromkeys(self.roster.lookup(form)))
+        return tuple(n for n in found if gender is None or self.roster.gender(n) in (gender, None))
 
     def most_recent(self, names: tuple[str, ...]) -> str | None:
         """Of several candidates sharing an alias, the one mentioned last."""
@@ -260,7 +282,7 @@ class _Speakers:
     def certain(self, tags: tuple[Tag | None, ...]) -> str | None:
         """The character a paragraph's tags name beyond doubt (a name only one character has)."""
         for tag in tags:
-            names = self.roster.lookup(tag.subject) if tag else ()
+            names = self.tag_names(tag.subject) if tag else ()
             if len(names) == 1:
                 return names[0]
         return None
@@ -378,7 +400,7 @@ class _Speakers:
         fixed: list[tuple[float, ...] | None] = [None] * len(quotes)
         for k, rule in enumerate(reading.rules):
             tag, (_, how) = reading.tags[k], reading.resolved[k]
-            certain = tag and how == "name" and len(self.roster.lookup(tag.subject)) == 1
+            certain = tag and (how == _NEW_NAME or (how == "name" and len(self.tag_names(tag.subject)) == 1))
             candidates = candidates or ([] if certain else self.candidates(index, reading))
             if certain or not candidates or (ranker is None and examples is None):
                 decisions.append(rule)
@@ -410,7 +432,7 @@ class _Speakers:
         for tag, (name, how) in zip(reading.tags, reading.resolved, strict=True):
             found[name] = None
             if tag and how == "name":
-                found.update(dict.fromkeys(self.roster.lookup(tag.subject)))
+                found.update(dict.fromkeys(self.tag_names(tag.subject)))
         for turn in self.conversation(index, self.turns)[-4:]:
             found[turn.speaker] = None
             found.update(dict.fromkeys(turn.addressed))
@@ -456,7 +478,7 @@ class _Speakers:
         self_tag = False
         for j, (tag, (_, how)) in enumerate(zip(reading.tags, reading.resolved, strict=True)):
             if tag is not None and how == "name":
-                (own if j == k else para).update(self.roster.lookup(tag.subject))
+                (own if j == k else para).update(self.tag_names(tag.subject))
             self_tag = self_tag or how == "first-person narrator"
         gender = _quote_gender(reading, k)
         shared = len(own) > 1
@@ -595,16 +617,18 @@ class _Speakers:
         return [d for group in groups for d in group.decisions]
 
     def decode_exchanges(self, groups: list[_Group], ranker: Ranker) -> list[_Group]:
-        """`groups` with each exchange (a run of quote paragraphs in conversation) that the ranker
-        decides in part decoded jointly."""
+        """`groups` with each exchange (a run of quote paragraphs in conversation) decoded jointly
+        where the first pass doubted a turn."""
         groups = list(groups)
         start = 0
         for position in range(1, len(groups) + 1):
             if position == len(groups) or not self._in_conversation(
                 groups[position].paragraph, self.turns[position - 1 : position]
             ):
-                if position - start > 1 and any(g.rows[0] is not None for g in groups[start:position]):
-                    self.decode(groups, start, position, ranker)
+                # the first pass and the beam agree up to the first doubtful turn
+                first = next((i for i in range(start, position) if _doubtful(groups[i])), position)
+                if position - first > 1:
+                    self.decode(groups, first, position, ranker)
                 start = position
         return groups
 
@@ -728,6 +752,11 @@ class _Speakers:
         return self._around[1]
 
 
+def _doubtful(group: _Group) -> bool:
+    """True when the ranker decided the first quote of `group` with a rival within `_MARGIN`."""
+    return group.rows[0] is not None and group.decisions[0].confidence < 1 / (1 + math.exp(-_MARGIN))
+
+
 def _weighed(history: dict[str, list[int]], weights: list[float]) -> dict[str, float]:
     """The score the `HISTORY` features add to each candidate they hold for (`weights`: the ranker's)."""
     offset = len(weights) - len(HISTORY)
@@ -750,7 +779,7 @@ def _quote_gender(reading: _Reading, k: int) -> str | None:
     """The gender the pronoun or descriptor tags point at for quote `k`: its own, else the paragraph's first."""
     gender = None
     for j, (tag, (_, how)) in enumerate(zip(reading.tags, reading.resolved, strict=True)):
-        if tag is not None and how not in ("name", "first-person narrator") and (j == k or gender is None):
+        if tag is not None and how not in ("name", _NEW_NAME, "first-person narrator") and (j == k or gender is None):
             gender = _tag_gender(tag)
     return gender
 

@@ -90,8 +90,14 @@ class Tag:
 
 
 def _is_verb(word: str) -> bool:
-    w = word.lower()
+    """True for a speech or thought verb, a full stop allowed ("replied.")."""
+    w = _verb(word)
     return w in SPEECH_VERBS or w in THOUGHT_VERBS
+
+
+def _verb(word: str) -> str:
+    """A verb token as the tag keeps it: lower case, without a full stop."""
+    return word.rstrip(".").lower()
 
 
 def words(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
@@ -121,7 +127,7 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
             span = subject_at(toks[j][0], end)
             if span:
                 phrase = (w0[0], _adverbs_end(toks, span[1]))
-                return Tag(span[0], span[1], text[span[0] : span[1]], w0[2].lower(), True, phrase)
+                return Tag(span[0], span[1], text[span[0] : span[1]], _verb(w0[2]), True, phrase)
         return None
     span = subject_at(w0[0], end)
     if not span:
@@ -133,7 +139,7 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
         j += 1
     if j < len(toks) and _is_verb(toks[j][2]):
         phrase = (span[0], _adverbs_end(toks, toks[j][1]))
-        return Tag(span[0], span[1], text[span[0] : span[1]], toks[j][2].lower(), True, phrase)
+        return Tag(span[0], span[1], text[span[0] : span[1]], _verb(toks[j][2]), True, phrase)
     return None
 
 
@@ -155,7 +161,7 @@ def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
             between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]
             bare = all(_is_adverb(t[2]) for t in between)
             phrase = (span[0], _adverbs_end(toks, toks[verb_index][1])) if bare else None
-            return Tag(span[0], span[1], text[span[0] : span[1]], toks[verb_index][2].lower(), False, phrase)
+            return Tag(span[0], span[1], text[span[0] : span[1]], _verb(toks[verb_index][2]), False, phrase)
     return None
 
 

@@ -33,6 +33,9 @@ AUTO_RATES = (150, 160, 170, 180, 190)
 
 DISTINCT = 2.0
 """Auto-casting keeps every voice at least this `distance` from the voices sharing its scenes."""
+MAX_PARTNERS = 24
+"""A character is kept apart from at most this many of its scene partners (the first in settling
+order): a crowd of hundreds cannot all sound distinct, and checking every pair would be cubic."""
 TOO_ALIKE = 1.0
 """Below this `distance` two voices are hard to tell apart: same accent and variant, pitch and rate close."""
 
@@ -98,8 +101,13 @@ def assign(
         for name in pair:
             partners.setdefault(name, set()).update(pair - {name})
     chosen: dict[str, Voice] = {}
-    for name in sorted(genders, key=lambda n: hashlib.sha256(_key(n).encode("utf-8")).digest()):
-        settled = {**fixed, **chosen}
-        avoid = [narrator, *(settled[p] for p in sorted(partners.get(name, ())) if p in settled)]
+    for name in sorted(genders, key=_order):
+        settled = [p for p in sorted(partners.get(name, ()), key=_order) if p in fixed or p in chosen]
+        avoid = [narrator, *({**fixed, **chosen}[p] for p in settled[:MAX_PARTNERS])]
         chosen[name] = choose(name, genders[name], avoid)
     return chosen
+
+
+def _order(name: str) -> bytes:
+    """The order characters are settled in: fixed by their names alone."""
+    return hashlib.sha256(_key(name).encode("utf-8")).digest()

@@ -74,12 +74,19 @@ class Cast:
     """The file it was read from, for messages."""
 
     def character(self, name: str) -> Character | None:
-        """The character whose canonical name or alias is `name` (case-insensitive), if any."""
-        wanted = name.casefold().strip()
+        """The character whose canonical name or alias is `name` (case-insensitive), if any: a canonical
+        name wins over an alias, and among aliases the first character in file order."""
+        return self._by_name.get(name.casefold().strip())
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, Character]:
+        index: dict[str, Character] = {}
         for character in self.characters:
-            if wanted == character.name.casefold() or wanted in (a.casefold() for a in character.aliases):
-                return character
-        return None
+            index.setdefault(character.name.casefold(), character)
+        for character in self.characters:
+            for alias in character.aliases:
+                index.setdefault(alias.casefold(), character)
+        return index
 
 
 VOICE_KEYS = ("voice", "rate", "pitch", "volume")

@@ -146,10 +146,6 @@ def test_hundreds_of_characters_are_read_and_tiled(tmp_path: Path) -> None:
     assert len({r["speaker"] for r in rows if r["kind"] == "dialogue"}) == 500
 
 
-@pytest.mark.xfail(strict=True, raises=subprocess.TimeoutExpired,
-                   reason="auto-casting is cubic in the speakers of one scene: every pair of scene partners is "
-                          "listed (casting.scene_partners) and each choice scans every voice against every partner "
-                          "(autocast.choose)")
 def test_thousands_of_characters_are_cast(tmp_path: Path) -> None:
     chapter = tmp_path / "chapter.txt"
     chapter.write_text(many_speakers(1000))

@@ -6,7 +6,7 @@ import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,7 +28,7 @@ _FAR = math.log(20000)
 """Log distance (characters) at which the distance feature saturates."""
 _BEAM = 4
 """Hypotheses kept when an exchange is decoded jointly."""
-_MARGIN = math.log(50)
+_MARGIN = math.log(20)
 """A hypothesis this much less likely (log) than the best is dropped."""
 _NEW_NAME = "a name the cast lacks"
 """How a tag naming someone outside the roster is resolved: the name is the speaker."""
@@ -159,6 +159,8 @@ class _Speakers:
         """(paragraph, the character its tags name beyond doubt) for each paragraph with quotes."""
         self._around: tuple[int, tuple[dict[str, tuple[int, int]], list[str]]] = (-1, ({}, []))
         """`around()` and the position it was computed for."""
+        self.runs: list[tuple[int, int]] = []
+        """For each paragraph with quotes, the positions (start, end) of its run of consecutive ones."""
         self.calls: list[tuple[str, ...]] = []
         """Whom the quotes of each paragraph with quotes address by name (shared names resolved
         by the context at the start)."""
@@ -595,6 +597,7 @@ class _Speakers:
         tags = [self.tags(index, quotes[k:end]) for index, k, end in spans]
         self.anchors = [(index, self.certain(t)) for (index, _, _), t in zip(spans, tags, strict=True)]
         self.calls = [self.vocatives(quotes[k:end]) for _, k, end in spans]
+        self.runs = _runs([index for index, _, _ in spans])
         groups: list[_Group] = []
         previous_index = -1
         for position, (index, k, end) in enumerate(spans):
@@ -716,17 +719,6 @@ class _Speakers:
         bonus = _weighed(self.history(group.paragraph, conversation, group.quotes[0], 0, None), weights)
         return _log_softmax([bonus.get(c, 0.0) for c in candidates])[0]
 
-    def exchange(self) -> Iterator[tuple[int, int]]:
-        """(position, signed distance in turns) of the quote paragraphs of the current run of
-        consecutive ones, up to `_TURN_WINDOW` turns either side, nearest first."""
-        for step in (-1, 1):
-            position, index = self.position, self.anchors[self.position][0]
-            for distance in range(1, _TURN_WINDOW + 1):
-                position += step
-                if not 0 <= position < len(self.anchors) or self.anchors[position][0] != index + step * distance:
-                    break
-                yield position, step * distance
-
     def anchored(self) -> dict[str, tuple[int, int]]:
         """For each character a tag names in the current run of consecutive quote paragraphs: how
         many turns before and after the current one its nearest such tag is (0: none)."""
@@ -738,18 +730,36 @@ class _Speakers:
 
     def around(self) -> tuple[dict[str, tuple[int, int]], list[str]]:
         """`anchored()` and `participants()`, computed once per paragraph."""
-        if self._around[0] != self.position:
+        here = self.position
+        if self._around[0] != here:
             found: dict[str, list[int]] = {}
             called: dict[str, None] = {}
-            for position, distance in self.exchange():
+            start, end = self.runs[here]
+            # nearest first, on each side, up to `_TURN_WINDOW` turns within the run of consecutive quote paragraphs
+            for position in (
+                *range(here - 1, max(start, here - _TURN_WINDOW) - 1, -1),
+                *range(here + 1, min(end, here + _TURN_WINDOW + 1)),
+            ):
                 name = self.anchors[position][1]
                 if name is not None:
                     slot = found.setdefault(name, [0, 0])
-                    slot[distance > 0] = slot[distance > 0] or abs(distance)
+                    slot[position > here] = slot[position > here] or abs(position - here)
                 called.update(dict.fromkeys(self.calls[position]))
             anchored = {name: (before, after) for name, (before, after) in found.items()}
             self._around = (self.position, (anchored, list(dict.fromkeys([*anchored, *called]))))
         return self._around[1]
+
+
+def _runs(paragraphs: list[int]) -> list[tuple[int, int]]:
+    """For each of `paragraphs` (ascending indices), the positions (start, end) of the run of
+    consecutive paragraphs it belongs to."""
+    runs: list[tuple[int, int]] = []
+    start = 0
+    for position in range(1, len(paragraphs) + 1):
+        if position == len(paragraphs) or paragraphs[position] != paragraphs[position - 1] + 1:
+            runs.extend([(start, position)] * (position - start))
+            start = position
+    return runs
 
 
 def _doubtful(group: _Group) -> bool:

@@ -31,6 +31,8 @@ BLANK = " \t\r\n\f\v\ufeff\u00a0\u2028\u2029"
 _FALLBACK_ENCODINGS = ("cp1252", "latin-1")
 _WRAP_WIDTH = 100
 _SCENE_MARK = re.compile(r"[ \t]*(?:[*#~=_+•·-][ \t]*){3,}")
+_PLACE = re.compile(r"(?:In|At|Inside|Outside|Back (?:in|at)) the [a-z]+(?: [a-z]+)?\.?")
+"""A short location heading in lower case: "In the woods.", "Back at the hospital"."""
 _HEADING_START = re.compile(r"(?:chapter|part|book|prologue|epilogue|interlude|act|scene)\b", re.IGNORECASE)
 _ROMAN = re.compile(r"[IVXLCDM]+\.?|\d+\.?", re.IGNORECASE)
 _SMALL_WORDS = word_set(
@@ -215,6 +217,8 @@ def _kind(text: str, start: int, end: int) -> str:
         return HEADING
     if body[-1] in "!?,;:\"'" or (body[-1] == "." and len(words) < 2):
         return TEXT
+    if _PLACE.fullmatch(body):
+        return HEADING
     if not first[:1].isupper() or len(words) > 6:
         return TEXT
     for word in words[1:]:

@@ -46,7 +46,13 @@ def test_run_of_blank_lines_breaks_the_scene():
 def test_seed_location_headings():
     chapter = read_chapter(FIXTURES / "chapter-000.txt")
     headings = bodies(chapter, HEADING)
-    for expected in ("At Valley of The End.", "Naruto's Mind Scape.", "In the Hokage Tower", "With Sakura"):
+    for expected in (
+        "At Valley of The End.",
+        "Naruto's Mind Scape.",
+        "In the Hokage Tower",
+        "With Sakura",
+        "In the woods.",
+    ):
         assert expected in headings
     assert chapter.title == "At Valley of The End"
     assert not any('"' in h for h in headings)

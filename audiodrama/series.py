@@ -641,8 +641,8 @@ def run_jobs(jobs: Sequence[Job], workers: int, done: Callable[[Job, Outcome], N
             done(job, produce_job(job))
         return
     context = multiprocessing.get_context("spawn")  # workers inherit no lock or open file
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_parent,
-                             initargs=(os.getpid(),)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),))
+    try:
         futures = {pool.submit(produce_job, job): job for job in jobs}
         for future in as_completed(futures):
             try:
@@ -650,6 +650,12 @@ def run_jobs(jobs: Sequence[Job], workers: int, done: Callable[[Job, Outcome], N
             except Exception as error:  # the worker process itself died
                 outcome = Outcome(error=f"worker failed: {error or type(error).__name__}")
             done(futures[future], outcome)
+    except BaseException:  # interrupted: stop the episodes under way rather than wait for them
+        for process in list(pool._processes.values()):  # the executor offers no public way to stop them
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 @dataclass(frozen=True)

@@ -151,3 +151,31 @@ def test_kill_9_while_encoding_then_the_rerun_completes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "0 clips synthesised" in result.stderr, "the clips made before the kill are reused"
     assert sorted(snapshot(out_dir)) == ["chapter.mp3", "chapter.script.jsonl", "chapter.srt", "chapter.vtt"]
+
+
+@pytest.mark.parametrize("whole_group", [True, False], ids=["terminal-ctrl-c", "parent-only"])
+def test_ctrl_c_mid_batch_stops_without_finishing_the_episodes(tmp_path: Path, whole_group: bool) -> None:
+    cache = tmp_path / "cache"
+    for number in (1, 2):  # 80 distinct lines each: seconds of synthesis to interrupt
+        (tmp_path / f"ch{number}.txt").write_text("\n\n".join(
+            f"Chapter {number}, line {n} of the long night, and the rain kept falling." for n in range(80)))
+    manifest = tmp_path / "series.yaml"
+    manifest.write_text("title: Night\nepisodes: [ch1.txt, ch2.txt]\n")
+    run = subprocess.Popen([sys.executable, "-m", "audiodrama", "batch", str(manifest), "--jobs", "2", "-q"],
+                           cwd=REPO, env={**os.environ, "AUDIODRAMA_CACHE": str(cache)}, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: any(cache.glob("??/*.wav")), run)
+    if whole_group:
+        os.killpg(run.pid, signal.SIGINT)
+    else:
+        os.kill(run.pid, signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, (run.returncode, stderr)
+    assert stderr.strip().splitlines()[-1] == "audiodrama: interrupted; run the same command again to resume"
+    assert "Traceback" not in stderr
+    wait_until_gone(run.pid)  # episode workers notice the batch is gone and stop
+    made = len(list(cache.glob("??/*.wav")))
+    assert made < 2 * 80, "the episodes under way were not run to their end"
+    result = run_cli("batch", manifest, "-q", env={"AUDIODRAMA_CACHE": str(cache)})
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "output").rglob("*.mp3")) == ["ch1.mp3", "ch2.mp3"]

@@ -116,9 +116,6 @@ def test_ten_megabyte_chapter_on_one_line_of_narration(tmp_path: Path) -> None:
     assert rows[0]["start"] == 0 and rows[-1]["end"] == len(text.rstrip())
 
 
-@pytest.mark.xfail(strict=True, raises=subprocess.TimeoutExpired,
-                   reason="attribution is quadratic in the quotes of one paragraph (speakers._quote_gender and "
-                          "attribution._narration scan every tag per quote): hours for 10 MB; owned by attribution/")
 def test_ten_megabyte_chapter_on_one_line_of_dialogue(tmp_path: Path) -> None:
     sentence = '"Hello there, friend," said Naruto. He walked on and the sun was bright. '
     chapter = tmp_path / "chapter.txt"

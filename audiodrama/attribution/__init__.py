@@ -7,6 +7,7 @@ chapters given without a cast.
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
 from audiodrama.attribution.characters import Roster
@@ -60,10 +61,12 @@ def _segments(chapter: Chapter, quotes: list[Quote], decisions):
                 break
             if decisions[k].tag is not None:
                 tags.append(decisions[k].tag)
+        tags.sort()
+        starts = [a for a, _ in tags]
         while q < len(quotes) and quotes[q].paragraph == index:
             quote = quotes[q]
             decision = decisions[q]
-            yield from _narration(text, pos, quote.start, tags, index, para.scene)
+            yield from _narration(text, pos, quote.start, tags, starts, index, para.scene)
             yield Segment(
                 decision.kind,
                 decision.speaker,
@@ -77,21 +80,25 @@ def _segments(chapter: Chapter, quotes: list[Quote], decisions):
             )
             pos = quote.end
             q += 1
-        yield from _narration(text, pos, para.end, tags, index, para.scene)
+        yield from _narration(text, pos, para.end, tags, starts, index, para.scene)
 
 
-def _narration(text: str, start: int, end: int, tags: list[tuple[int, int]], paragraph: int, scene: int):
-    """The text between two quotes: bare speech tags among `tags` as `tag` segments (with the
-    punctuation around them when nothing else is there), the rest narration; nothing for blanks."""
+def _narration(text: str, start: int, end: int, tags: list[tuple[int, int]], starts: list[int], paragraph: int,
+               scene: int):
+    """The text between two quotes: bare speech tags among `tags` (sorted; `starts` their starts) as `tag`
+    segments (with the punctuation around them when nothing else is there), the rest narration; nothing
+    for blanks."""
     pos = start
-    for a, b in sorted(t for t in tags if start <= t[0] and t[1] <= end):
+    for a, b in tags[bisect.bisect_left(tags, (start, -1)): bisect.bisect_right(starts, end)]:
+        if b > end:
+            continue
         if a < pos:
             continue  # a tag already covered (one tag found for two quotes)
         if not _unspoken(text[pos:a]):
             yield from _plain(text, pos, a, paragraph, scene)
             pos = a
-        following = next((t[0] for t in sorted(tags) if t[0] >= b), end)
-        stop = min(end, following)
+        later = bisect.bisect_left(starts, b)
+        stop = min(end, starts[later]) if later < len(starts) else end
         if _unspoken(text[b:stop]):
             b = stop
         yield from _plain(text, pos, b, paragraph, scene, TAG)

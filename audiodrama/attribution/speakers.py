@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from collections import Counter
@@ -78,6 +79,23 @@ class _Reading:
     """Character mentions in the paragraph's narration."""
     rules: tuple[Decision, ...]
     """The rules' decision for each quote."""
+
+    @functools.cached_property
+    def tag_genders(self) -> tuple[str | None, ...]:
+        """Per quote, the gender its pronoun or descriptor tag points at; without one of its own (or
+        with a genderless one), the first gender such a tag of the paragraph gives (after it, for a
+        genderless own tag). Worked out once for the paragraph: long ones hold thousands of quotes."""
+        pointing = [_tag_gender(tag) if tag is not None and how not in ("name", _NEW_NAME, "first-person narrator")
+                    else _NOT_POINTING for tag, (_, how) in zip(self.tags, self.resolved, strict=True)]
+        later: list[str | None] = [None] * (len(pointing) + 1)  # first gender from each quote on
+        for k in range(len(pointing) - 1, -1, -1):
+            later[k] = pointing[k] if pointing[k] not in (None, _NOT_POINTING) else later[k + 1]
+        return tuple(later[0] if own is _NOT_POINTING else own if own is not None else later[k + 1]
+                     for k, own in enumerate(pointing))
+
+
+_NOT_POINTING = object()
+"""Marks a quote without a pronoun or descriptor tag."""
 
 
 @dataclass(frozen=True)
@@ -787,11 +805,7 @@ def _rule_columns(rule: Decision, candidate: str) -> tuple[bool, float]:
 
 def _quote_gender(reading: _Reading, k: int) -> str | None:
     """The gender the pronoun or descriptor tags point at for quote `k`: its own, else the paragraph's first."""
-    gender = None
-    for j, (tag, (_, how)) in enumerate(zip(reading.tags, reading.resolved, strict=True)):
-        if tag is not None and how not in ("name", _NEW_NAME, "first-person narrator") and (j == k or gender is None):
-            gender = _tag_gender(tag)
-    return gender
+    return reading.tag_genders[k]
 
 
 def _ranked(

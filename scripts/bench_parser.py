@@ -162,7 +162,7 @@ def section(shared: Path) -> str:
 def write_section(path: Path, body: str) -> None:
     """Replace (or append) the Parser section, leaving other sections alone."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    match = re.search(r"^## Parser\n.*?(?=^## |\Z)", text, re.M | re.S)
+    match = re.search(r"^## Parser\n.*?(?=^## |^<!-- |\Z)", text, re.M | re.S)  # up to the next section or marker
     text = text[: match.start()] + body + text[match.end() :] if match else text.rstrip("\n") + "\n\n" + body
     path.write_text(text, encoding="utf-8")
 

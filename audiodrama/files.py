@@ -56,7 +56,11 @@ def _writer_alive(partial: Path) -> bool:
         return False
     except PermissionError:  # another user's process
         return True
-    return True
+    try:  # a killed writer may linger as a zombie until it is reaped: it writes no more
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def sweep_partials(folder: Path) -> None:

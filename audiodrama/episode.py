@@ -113,7 +113,7 @@ def produce(
     """
     settings = settings or Settings()
     script = script or read_source(source, cast)
-    casting = cast_scripts(cast, [script], speaker_genders(source))  # every speaker voiced, partners apart
+    casting = cast_scripts(cast, [script], speaker_genders(source, script, cast))  # every speaker voiced
     cast = casting.cast
     segments = voiced_segments(script, settings.radio_play)
     if not segments:
@@ -220,9 +220,10 @@ def with_music(placements: list[Placement], settings: Settings, cache_dir: Path)
     return music(settings.intro, "Intro", -2) + placements + music(settings.outro, "Outro", last_scene + 1)
 
 
-def speaker_genders(source: Path) -> dict[str, str | None]:
-    """Genders the text suggests for the characters it names (none for an edited script file)."""
-    if scripts.is_script_file(source):
+def speaker_genders(source: Path, script: Script, cast: Cast) -> dict[str, str | None]:
+    """Genders the text suggests for the characters it names, read only when the script has speakers
+    the cast lacks (auto-casting needs them for those alone; none for an edited script file)."""
+    if all(cast.character(speaker) for speaker in script.speakers) or scripts.is_script_file(source):
         return {}
     return {c.name: c.gender for c in discover_characters(read_chapter(source))}
 

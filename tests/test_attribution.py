@@ -108,6 +108,13 @@ def test_multi_paragraph_speech_keeps_its_speaker():
     assert first[0] == second[0] == "Tsunade"
 
 
+def test_a_paragraph_opening_with_a_spaced_mark_continues_the_speech():
+    # a told story whose inner quote marks were lost: the paragraph's first mark still opens
+    speech = "I have a long story to tell you, and it will take a while to tell it properly. " * 3
+    text = f'Tsunade stood up.\n\n"{speech}\n\n" Listen to me,  said the guard.  You must come.\n'
+    assert [s for s, _ in lines(text)] == ["Tsunade", "Tsunade"]
+
+
 def test_single_quote_dialogue_british_style():
     text = "‘I don’t know,’ said Sakura. ‘Ask Naruto’s teacher.’\n\n‘Fine,’ said Naruto.\n"
     assert lines(text) == [

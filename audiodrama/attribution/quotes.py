@@ -96,8 +96,8 @@ def _scan(text: str, start: int, end: int, paragraph: int, single: bool) -> list
             continue
         if opened < 0:
             after = text[i + 1] if i + 1 < end else " "
-            if role == "close" or (role == "either" and after.isspace()):
-                continue  # a stray closing mark: not a quotation
+            if role == "close" or (role == "either" and after.isspace() and i > start):
+                continue  # a stray closing mark: not a quotation (a paragraph's first mark always opens)
             opened = i
         elif role == "open":
             if single:

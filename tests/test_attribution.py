@@ -59,6 +59,25 @@ def test_pronoun_tag_resolves_by_gender():
     assert lines(text) == [("Naruto Uzumaki", "Sakura?")]
 
 
+def test_a_pronoun_tag_after_the_same_speaker_went_on_acting_keeps_her():
+    # seed chapter 000: the turn before is Sakura's, but she went on acting after her quote
+    text = (
+        "Tsunade left for the Hokage Tower.\n\n30minutes later Sakura walked into his room.\n\n"
+        '"Sasuke have you seen Naruto I can\'t find h..." she stopped talking as she saw the state Sasuke was in. '
+        "He was staring at his feet and his hands clutched onto the bed sheets.\n\n"
+        '"Sasuke what\'s wrong?" she asked worriedly.\n'
+    )
+    assert [s for s, _ in lines(text)] == ["Sakura Haruno", "Sakura Haruno"]
+
+
+def test_a_pronoun_tag_in_an_exchange_passes_over_the_last_speaker():
+    text = (
+        'Sakura and Tsunade sat down.\n\n"Are you well?" asked Tsunade.\n\n'
+        '"I am," she replied.\n'
+    )
+    assert [s for s, _ in lines(text)] == ["Tsunade", "Sakura Haruno"]
+
+
 def test_descriptor_alias_from_the_cast():
     assert lines("\"You don't trust me? I'm hurt.\" the fox said sarcastically.\n")[0][0] == "Kurama"
 

@@ -24,11 +24,14 @@ HISTORY = (
     "prev2_alternating",  # ... the last two turns alternate and are consecutive paragraphs
     "prev3",  # the candidate spoke three quote paragraphs ago
     "vocative_prev",  # the last quote paragraph addressed the candidate
+    "tag_gender_prev2",  # a gender-matching tag, and the candidate spoke the turn before the last
+    "tag_gender_prev3",  # a gender-matching tag, and the candidate spoke three turns ago
+    "tag_gender_vocative_prev",  # a gender-matching tag, and the last turn addressed the candidate
 )
 """The features that depend on who spoke the turns before: the last columns, recomputed for each
 hypothesis when an exchange is decoded jointly."""
 
-FEATURES = (
+BASE = (
     "rule",  # the hand-written rules chose the candidate
     "rule_confidence",  # the rules' confidence when they chose it
     "tag_name",  # the quote's own tag names the candidate (an alias nobody else has)
@@ -54,8 +57,26 @@ FEATURES = (
     "tagged_even_after",  # a tag names the candidate an even number of turns later
     "tagged_odd_after",  # ... an odd number of turns later
     "tagged_in_exchange",  # a tag names the candidate in the same run of quote paragraphs
-    *HISTORY,
 )
+"""The features that neither depend on the turn history nor on the tag's gender."""
+
+GENDERED = (
+    "vocative_here",
+    "in_quote",
+    "subject_before",
+    "mention_before",
+    "mention_after",
+    "prev_para_subject",
+    "recency",
+    "distance",
+    "speaker_share",
+    "mentions",
+    "tagged_in_exchange",
+)
+"""Features of `BASE` that also count apart when a pronoun or descriptor tag points at the
+candidate's gender ("said she": who the pronoun refers to weighs salience differently)."""
+
+FEATURES = (*BASE, *(f"gendered_{name}" for name in GENDERED), *HISTORY)
 """Feature names, in the order of the weight vector."""
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from audiodrama.attribution.characters import Mention, Roster
 from audiodrama.attribution.discovery import proper_name_at, title_gender
 from audiodrama.attribution.quotes import Quote
-from audiodrama.attribution.ranker import FEATURES, HISTORY, Ranker
+from audiodrama.attribution.ranker import BASE, FEATURES, GENDERED, HISTORY, Ranker
 from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, PREPOSITIONS, PRONOUNS, Tag, tag_after, tag_before
 from audiodrama.script import DIALOGUE, THOUGHT
 from audiodrama.text import TEXT, Chapter
@@ -27,6 +27,11 @@ _TURN_WINDOW = 8
 """How many paragraphs back a quote paragraph still counts as a turn of the same exchange."""
 _FAR = math.log(20000)
 """Log distance (characters) at which the distance feature saturates."""
+_AT_HAND = 1500
+"""How near (characters) another character of the gender must have been named for a pronoun tag
+to pass over the one who spoke the turn before."""
+_TAG_WORDS = 10
+"""More words than this after a paragraph's last quote are narration, not just its tag."""
 _BEAM = 4
 """Hypotheses kept when an exchange is decoded jointly."""
 _MARGIN = math.log(20)
@@ -129,8 +134,14 @@ class _Group:
     _PREV2_ALTERNATING,
     _PREV3,
     _VOCATIVE_PREV,
+    _TAG_GENDER_PREV2,
+    _TAG_GENDER_PREV3,
+    _TAG_GENDER_VOCATIVE_PREV,
 ) = range(len(HISTORY))
 """Columns of `HISTORY`."""
+_TAG_GENDER_COLUMN = BASE.index("tag_gender")
+_GENDERED_COLUMNS = [BASE.index(name) for name in GENDERED]
+"""Where the features `GENDERED` repeats sit in `BASE`."""
 _NOBODY = Decision(None, 0.0, "no speaker found")
 _FROM_HISTORY = frozenset(
     (_CONTINUES, _TURN_TAKING, "same speaker after a dropped line", "addressed in the previous line")
@@ -164,6 +175,8 @@ class _Speakers:
         """Every character mention of the chapter, found in one pass."""
         self.mention_starts = [m.start for m in self.all_mentions]
         """Their start offsets, for bisection."""
+        self.quotes = quotes
+        """The chapter's quotes, in order."""
         self.last_seen: dict[str, int] = {}
         self.mentioned: Counter[str] = Counter()
         self.spoke: Counter[str] = Counter()
@@ -255,21 +268,21 @@ class _Speakers:
 
     def by_gender(self, gender: str, before: int, avoid: str | None) -> str | None:
         """The most recently mentioned character of `gender` (mentions before offset `before`),
-        other than `avoid` unless nobody else fits."""
-        matching: list[str] = []
-        unknown: list[str] = []
+        other than `avoid` unless nobody else fits who was named within `_AT_HAND` characters."""
+        matching: dict[str, int] = {}
+        unknown: dict[str, int] = {}
         for pos, name in reversed(self.recent[-_RECENT:]):
             if pos >= before or name == self.narrator:
                 continue
             g = self.roster.gender(name)
             group = matching if g == gender else unknown if g is None else None
-            if group is not None and name not in group:
-                group.append(name)
-        for group in (matching, unknown):
-            for name in group:
-                if name != avoid:
-                    return name
-        return avoid if avoid in matching or avoid in unknown else None
+            if group is not None:
+                group.setdefault(name, pos)
+        near = [name for group in (matching, unknown) for name, pos in group.items() if before - pos <= _AT_HAND]
+        others = [name for name in (*matching, *unknown) if name != avoid]
+        if avoid is None or (avoid not in matching and avoid not in unknown):
+            return others[0] if others else None
+        return next((name for name in others if name in near), avoid)
 
     def remember(self, mentions: list[Mention], lasting: bool = True) -> None:
         """Add mentions to the recent context; `lasting=False` for a look-ahead `forget` undoes."""
@@ -321,6 +334,8 @@ class _Speakers:
         last = self.turns[-1] if self.turns else None
         starts_with_quote = not self.text[para.start : quotes[0].start].strip()
         avoid = last.speaker if last and last.paragraph == index - 1 and starts_with_quote else None
+        if avoid is not None and self.acts_after_speaking(index - 1):
+            avoid = None
         resolved = [self.resolve(t, avoid) if t else (None, "") for t in tags]
         self.forget(len(early))
         default = self.default_speaker(index, quotes, narration, addressed, previous)
@@ -338,6 +353,15 @@ class _Speakers:
             fill = Decision(own.speaker, own.confidence - 0.1, f"same paragraph as {own.reason}", own.kind)
         rules = tuple(d or fill for d in decisions)
         return _Reading(tags, tuple(resolved), addressed, tuple(narration), rules)
+
+    def acts_after_speaking(self, index: int) -> bool:
+        """True when paragraph `index` (with quotes) goes on narrating after its last quote, beyond a
+        short tag ("she stopped talking as she saw the state he was in"): its speaker may well speak
+        again next."""
+        k = self.quote_index - 1
+        if k < 0 or self.quotes[k].paragraph != index:
+            return False
+        return len(self.text[self.quotes[k].end : self.chapter.paragraphs[index].end].split()) > _TAG_WORDS
 
     def commit(self, index: int, quotes: list[Quote], reading: _Reading, decisions: list[Decision]) -> None:
         """Take the paragraph's final decisions into the context later paragraphs read."""
@@ -555,10 +579,11 @@ class _Speakers:
                     after > 0 and after % 2 == 0,
                     after % 2 == 1,
                     c in anchored,
-                    *(0,) * len(HISTORY),
                 )
             )
-        rows_array = np.array(rows, dtype=float)
+        base = np.array(rows, dtype=float)
+        matching = base[:, _TAG_GENDER_COLUMN : _TAG_GENDER_COLUMN + 1]
+        rows_array = np.hstack([base, matching * base[:, _GENDERED_COLUMNS], np.zeros((len(rows), len(HISTORY)))])
         offset = len(FEATURES) - len(HISTORY)
         history = self.history(index, turns, quote, k, gender)
         for row, c in enumerate(candidates):
@@ -587,12 +612,20 @@ class _Speakers:
         if t2 is not None and t2.speaker:
             prev2 = on.setdefault(t2.speaker, [])
             prev2.append(_PREV2)
+            if gender is not None and self.roster.gender(t2.speaker) == gender:
+                prev2.append(_TAG_GENDER_PREV2)
             if t1.paragraph == index - 1 and t2.paragraph == index - 2 and t1.speaker != t2.speaker:
                 prev2.append(_PREV2_ALTERNATING)
         if len(turns) > 2 and turns[-3].speaker:
-            on.setdefault(turns[-3].speaker, []).append(_PREV3)
+            prev3 = on.setdefault(turns[-3].speaker, [])
+            prev3.append(_PREV3)
+            if gender is not None and self.roster.gender(turns[-3].speaker) == gender:
+                prev3.append(_TAG_GENDER_PREV3)
         for name in t1.addressed:
-            on.setdefault(name, []).append(_VOCATIVE_PREV)
+            called = on.setdefault(name, [])
+            called.append(_VOCATIVE_PREV)
+            if gender is not None and self.roster.gender(name) == gender:
+                called.append(_TAG_GENDER_VOCATIVE_PREV)
         return on
 
     def run(

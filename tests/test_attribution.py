@@ -78,6 +78,17 @@ def test_a_pronoun_tag_in_an_exchange_passes_over_the_last_speaker():
     assert [s for s, _ in lines(text)] == ["Tsunade", "Sakura Haruno"]
 
 
+def test_a_bare_surname_in_a_tag_names_the_man_of_the_family():
+    cast = Cast(
+        characters=(
+            Character("Mr. Bingley", ("Bingley", "Charles"), "male"),
+            Character("Miss Bingley", ("Caroline",), "female"),
+        )
+    )
+    text = 'Caroline smiled at her brother.\n\n"I am sure of it," said Bingley.\n'
+    assert lines(text, cast) == [("Mr. Bingley", "I am sure of it,")]
+
+
 def test_descriptor_alias_from_the_cast():
     assert lines("\"You don't trust me? I'm hurt.\" the fox said sarcastically.\n")[0][0] == "Kurama"
 

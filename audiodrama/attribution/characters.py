@@ -88,6 +88,10 @@ class Roster:
                     names.append(person.name)
                 if key(surface):
                     surfaces.add(surface)
+        for surface, names in self._by_key.items():
+            men = [n for n in names if self.people[n].gender == "male"]
+            if len(names) > 1 and len(men) == 1 and " " not in surface and surface not in _TITLES:
+                names[:] = men  # a bare surname names the man of the family: "Bingley", not Miss Bingley
         by_initial: dict[str, list[str]] = {}
         for surface in sorted(surfaces, key=len, reverse=True):
             by_initial.setdefault(surface[0].casefold(), []).append(_surface_pattern(surface))

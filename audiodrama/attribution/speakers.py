@@ -248,10 +248,6 @@ class _Speakers:
         lacks) by one of its words or that word without a final s ("Master Charles Bates" =
         "Charley Bates", "Mrs. Maylies" = "Mrs. Maylie"), of the gender its title says."""
         names = self.roster.lookup(subject)
-        if len(names) > 1 and " " not in subject.strip() and title_gender(subject) is None:
-            men = [n for n in names if self.roster.gender(n) == "male"]
-            if len(men) == 1:
-                return (men[0],)  # a bare surname names the man: "said Sowerberry", "said Bingley"
         if names or not proper_name_at(subject, 0, len(subject)):
             return names
         gender = title_gender(subject)

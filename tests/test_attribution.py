@@ -89,6 +89,22 @@ def test_a_bare_surname_in_a_tag_names_the_man_of_the_family():
     assert lines(text, cast) == [("Mr. Bingley", "I am sure of it,")]
 
 
+def test_a_titled_name_before_its_verb_is_read_whole_and_a_misprint_still_names():
+    cast = Cast(
+        characters=(
+            Character("Mr. Bennet", (), "male"),
+            Character("Mrs. Bennet", (), "female"),
+            Character("Mr. Brownlow", ("Brownlow",), "male"),
+            Character("Nanny", (), "female"),
+        )
+    )
+    text = (
+        'Mrs Bennet said, "You will go."\n\n"I will," said Mr. Browlow.\n\n'
+        '"Eat up your supper," said nanny.\n'
+    )
+    assert [s for s, _ in lines(text, cast)] == ["Mrs. Bennet", "Mr. Brownlow", "Nanny"]
+
+
 def test_descriptor_alias_from_the_cast():
     assert lines("\"You don't trust me? I'm hurt.\" the fox said sarcastically.\n")[0][0] == "Kurama"
 

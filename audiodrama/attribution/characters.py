@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ _ROLES = {
     **{w: w for w in word_set("major general inspector judge count countess baron duke duchess prince princess")},
 }
 """Titles that also name their bearer as a role, with "the" ("the doctor" for "Dr. Losberne")."""
+_MIN_RESEMBLING = 5
+"""Shorter words are never taken for a misprint of a name."""
+_RESEMBLANCE = 0.85
+"""How alike (difflib ratio) a word and a name must be to be taken for a misprint of it."""
 _TITLE_DOT = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Mme|Mlle|Messrs|Capt|Col|Gen|Lt|Prof|Sgt|Rev)\\\.")
 
 
@@ -92,6 +97,11 @@ class Roster:
             men = [n for n in names if self.people[n].gender == "male"]
             if len(names) > 1 and len(men) == 1 and " " not in surface and surface not in _TITLES:
                 names[:] = men  # a bare surname names the man of the family: "Bingley", not Miss Bingley
+        self._words: dict[str, list[str]] = {}
+        """Single-word keys by their first letter, for `resembling`."""
+        for surface in self._by_key:
+            if surface and " " not in surface:
+                self._words.setdefault(surface[0], []).append(surface)
         by_initial: dict[str, list[str]] = {}
         for surface in sorted(surfaces, key=len, reverse=True):
             by_initial.setdefault(surface[0].casefold(), []).append(_surface_pattern(surface))
@@ -122,6 +132,16 @@ class Roster:
     def lookup(self, surface: str) -> tuple[str, ...]:
         """Canonical names a surface form may refer to (empty when unknown)."""
         return tuple(self._by_key.get(key(surface), ()))
+
+    def resembling(self, word: str) -> tuple[str, ...]:
+        """Characters known by a one-word name spelled almost like `word` (a misprint: "Browlow" for
+        "Brownlow", "Charly" for "Charley"), same first letter, at most one letter off."""
+        folded = key(word)
+        if len(folded) < _MIN_RESEMBLING or " " in folded:
+            return ()
+        words = self._words.get(folded[0], ())
+        close = difflib.get_close_matches(folded, words, n=1, cutoff=_RESEMBLANCE)
+        return tuple(self._by_key[close[0]]) if close else ()
 
     def match(self, text: str, pos: int, limit: int) -> tuple[int, int] | None:
         """The span of a character's name starting exactly at `pos`, if any."""

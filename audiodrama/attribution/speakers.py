@@ -216,8 +216,11 @@ class _Speakers:
         end = pos
         while end < limit and self.text[end].isalpha():
             end += 1
-        if self.text[pos:end].lower() in PRONOUNS:
+        word = self.text[pos:end]
+        if word.lower() in PRONOUNS:
             return pos, end
+        if word.islower() and len(self.roster.lookup(word)) == 1:
+            return pos, end  # a one-word name written in lower case: "said nanny"
         return proper_name_at(self.text, pos, limit)
 
     def resolve(self, tag: Tag, avoid: str | None) -> tuple[str | None, str]:
@@ -246,7 +249,8 @@ class _Speakers:
     def tag_names(self, subject: str) -> tuple[str, ...]:
         """The characters a tag's subject names: by name or alias, else (a proper name the roster
         lacks) by one of its words or that word without a final s ("Master Charles Bates" =
-        "Charley Bates", "Mrs. Maylies" = "Mrs. Maylie"), of the gender its title says."""
+        "Charley Bates", "Mrs. Maylies" = "Mrs. Maylie"), else by a misprint of one ("Mr. Browlow"),
+        of the gender its title says."""
         names = self.roster.lookup(subject)
         if names or not proper_name_at(subject, 0, len(subject)):
             return names
@@ -255,6 +259,9 @@ class _Speakers:
         for word in subject.split()[1 if gender else 0 :]:
             for form in (word, word.removesuffix("s")):
                 found.update(dict.fromkeys(self.roster.lookup(form)))
+        if not found:
+            for word in subject.split()[1 if gender else 0 :]:
+                found.update(dict.fromkeys(self.roster.resembling(word)))
         return tuple(n for n in found if gender is None or self.roster.gender(n) in (gender, None))
 
     def most_recent(self, names: tuple[str, ...]) -> str | None:

@@ -57,6 +57,8 @@ DESCRIPTOR = re.compile(
 )
 """A descriptor naming someone by role: "his wife", "her mother", "the old gentleman"."""
 
+_NAME_WORDS = 3
+"""How many words before a tag's subject may still begin the same name ("Lady St Cloud")."""
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*|\S", re.UNICODE)
 PREPOSITIONS = word_set(
     """
@@ -156,6 +158,11 @@ def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
     for k in range(verb_index - 1, -1, -1):
         span = subject_at(toks[k][0], toks[verb_index][0])
         if span and span[1] <= toks[verb_index][0]:
+            # the whole name, not its last word: "Mrs Bennet said", "Lady St Cloud had said"
+            for j in range(k - 1, max(-1, k - _NAME_WORDS), -1):
+                longer = subject_at(toks[j][0], toks[verb_index][0])
+                if longer and span[1] <= longer[1] <= toks[verb_index][0]:
+                    k, span = j, longer
             if k > 0 and toks[k - 1][2].lower() in PREPOSITIONS:
                 continue
             between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]

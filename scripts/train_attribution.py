@@ -35,6 +35,8 @@ from audiodrama.cast import load_cast
 from audiodrama.text import Chapter, chapter_from_text
 
 REPO = Path(__file__).resolve().parent.parent
+KINDS = ("explicit", "anaphoric", "implicit")
+"""The corpus's quotation kinds, reported apart."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Text:
     """The characters of its cast."""
     gold: list[tuple[list[list[int]], set[str]]]
     """Each gold quotation's spans and accepted speaker names (case-folded)."""
+    kinds: list[str]
+    """Each gold quotation's kind (`explicit`, `anaphoric`, `implicit`)."""
 
 
 def load(folder: Path) -> Text:
@@ -60,14 +64,16 @@ def load(folder: Path) -> Text:
     chapter = chapter_from_text((folder / "text.txt").read_text(encoding="utf-8"), str(folder / "text.txt"))
     quotes = find_quotes(chapter)
     gold = []
+    kinds = []
     for line in (folder / "gold.jsonl").read_text(encoding="utf-8").splitlines():
         if line.strip():
             g = json.loads(line)
+            kinds.append(g.get("quote_type") or "unknown")
             info = chars.get(g["speaker"], {})
             names = {g["speaker"], *(g.get("speaker_aliases") or []), *(g.get("alt_speakers") or [])}
             names.update(info.get("aliases") or [], info.get("cast_aliases") or [])
             gold.append((g.get("spans") or [[g["start"], g["end"]]], {n.casefold().strip() for n in names if n}))
-    return Text(folder.name, chapter, quotes, roster_for(chapter, quotes, cast), gold)
+    return Text(folder.name, chapter, quotes, roster_for(chapter, quotes, cast), gold, kinds)
 
 
 def run(text: Text, ranker: Ranker | None, truth: bool = False) -> tuple[list[str | None], list[Example]]:
@@ -102,11 +108,15 @@ def gold_of_quotes(text: Text) -> list[set[str] | None]:
     return [names for _, names in best]
 
 
-def accuracy(text: Text, speakers: list[str | None]) -> tuple[int, int]:
-    """(correct, gold quotations) as the scorer counts them: the quote overlapping most decides."""
+def accuracy(text: Text, speakers: list[str | None], kind: str | None = None) -> tuple[int, int]:
+    """(correct, gold quotations) as the scorer counts them: the quote overlapping most decides
+    (`kind`: only the gold quotations of that kind)."""
     starts = [q.start for q in text.quotes]
-    correct = 0
-    for spans, names in text.gold:
+    correct = total = 0
+    for (spans, names), quote_kind in zip(text.gold, text.kinds, strict=True):
+        if kind is not None and quote_kind != kind:
+            continue
+        total += 1
         best, best_overlap = None, 0
         for a, b in spans:
             i = max(0, int(np.searchsorted(starts, a, side="right")) - 1)
@@ -116,7 +126,7 @@ def accuracy(text: Text, speakers: list[str | None]) -> tuple[int, int]:
                     best, best_overlap = i, overlap
                 i += 1
         correct += best is not None and (speakers[best] or "").casefold() in names
-    return correct, len(text.gold)
+    return correct, total
 
 
 def matrix(text: Text, examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
@@ -161,21 +171,25 @@ def report(texts: list[Text], passes: int, c: float, truth: bool) -> tuple[Ranke
     figures = {}
     for held in texts:
         loo = train([t for t in texts if t is not held], passes, c, first)
+        held_out = run(held, loo)[0]
         figures[held.name] = {
             "rules": accuracy(held, run(held, None)[0]),
             "in_sample": accuracy(held, run(held, final)[0]),
-            "leave_one_out": accuracy(held, run(held, loo)[0]),
+            "leave_one_out": accuracy(held, held_out),
+            **{f"leave_one_out_{kind}": accuracy(held, held_out, kind) for kind in KINDS},
         }
-        print(held.name, {k: round(v[0] / v[1], 3) for k, v in figures[held.name].items()}, file=sys.stderr)
+        print(held.name, {k: round(v[0] / max(1, v[1]), 3) for k, v in figures[held.name].items()}, file=sys.stderr)
     return final, figures
 
 
 def totals(figures: dict, names: list[str]) -> dict:
-    """Accuracy over the texts in `names`, per setting."""
+    """Accuracy over the texts in `names`, per setting (settings without quotations left out)."""
     out = {}
-    for setting in ("rules", "in_sample", "leave_one_out"):
+    for setting in ("rules", "in_sample", "leave_one_out", *(f"leave_one_out_{kind}" for kind in KINDS)):
         correct = sum(figures[n][setting][0] for n in names)
-        out[setting] = round(correct / max(1, sum(figures[n][setting][1] for n in names)), 4)
+        total = sum(figures[n][setting][1] for n in names)
+        if total:
+            out[setting] = round(correct / total, 4)
     return out
 
 
@@ -202,7 +216,10 @@ def main() -> int:
             "learner": f"scikit-learn LogisticRegression(C={a.c}), {a.passes} passes, first on the {a.history} history",
             "trained_on": [t.name for t in texts],
             "accuracy": summary,
-            "per_text": {n: {k: round(v[0] / v[1], 4) for k, v in f.items()} for n, f in figures.items()},
+            "per_text": {
+                n: {k: round(v[0] / v[1], 4) for k, v in f.items() if not k.startswith("leave_one_out_")}
+                for n, f in figures.items()
+            },
         }
         MODEL_PATH.parent.mkdir(exist_ok=True)
         MODEL_PATH.write_text(final.to_json(**info), encoding="utf-8")

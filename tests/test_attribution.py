@@ -105,6 +105,11 @@ def test_a_titled_name_before_its_verb_is_read_whole_and_a_misprint_still_names(
     assert [s for s, _ in lines(text, cast)] == ["Mrs. Bennet", "Mr. Brownlow", "Nanny"]
 
 
+def test_a_name_after_a_preposition_before_the_verb_is_not_the_speaker():
+    text = 'Sasuke, drawing near Sakura, said, "Come with me."\n'
+    assert lines(text) == [("Sasuke Uchiha", "Come with me.")]
+
+
 def test_descriptor_alias_from_the_cast():
     assert lines("\"You don't trust me? I'm hurt.\" the fox said sarcastically.\n")[0][0] == "Kurama"
 

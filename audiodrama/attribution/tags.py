@@ -62,7 +62,8 @@ _NAME_WORDS = 3
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*|\S", re.UNICODE)
 PREPOSITIONS = word_set(
     """
-    to at with of for on upon from towards toward by about into in over
+    to at with of for on upon from towards toward by about into in over near beside behind against
+    among across past around under beneath beyond
     """
 )
 

@@ -110,6 +110,11 @@ def test_a_name_after_a_preposition_before_the_verb_is_not_the_speaker():
     assert lines(text) == [("Sasuke Uchiha", "Come with me.")]
 
 
+def test_a_relative_clause_tag_names_the_one_before_who():
+    text = 'Naruto showed the letter to Sasuke, who said, "I\'m sorry it happened like this."\n'
+    assert lines(text) == [("Sasuke Uchiha", "I'm sorry it happened like this.")]
+
+
 def test_descriptor_alias_from_the_cast():
     assert lines("\"You don't trust me? I'm hurt.\" the fox said sarcastically.\n")[0][0] == "Kurama"
 

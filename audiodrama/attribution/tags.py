@@ -164,13 +164,20 @@ def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
                 longer = subject_at(toks[j][0], toks[verb_index][0])
                 if longer and span[1] <= longer[1] <= toks[verb_index][0]:
                     k, span = j, longer
-            if k > 0 and toks[k - 1][2].lower() in PREPOSITIONS:
+            if k > 0 and toks[k - 1][2].lower() in PREPOSITIONS and not _relative(toks, span[1], verb_index):
                 continue
             between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]
             bare = all(_is_adverb(t[2]) for t in between)
             phrase = (span[0], _adverbs_end(toks, toks[verb_index][1])) if bare else None
             return Tag(span[0], span[1], text[span[0] : span[1]], _verb(toks[verb_index][2]), False, phrase)
     return None
+
+
+def _relative(toks: list[tuple[int, int, str]], end: int, verb_index: int) -> bool:
+    """True when a "who" opens the clause of the verb right after the name ending at `end`
+    ("he looked at Ben, who said"): the name is the speaker even after a preposition."""
+    after = [t[2] for t in toks[:verb_index] if t[0] >= end and t[2] != ","]
+    return bool(after) and after[0].lower() == "who" and len(after) <= _NAME_WORDS
 
 
 def _is_adverb(word: str) -> bool:

@@ -32,6 +32,9 @@ _AT_HAND = 1500
 to pass over the one who spoke the turn before."""
 _TAG_WORDS = 10
 """More words than this after a paragraph's last quote are narration, not just its tag."""
+_REMEMBERED = 0.5
+"""A speaker decided less surely than this is not taken into the context later lines read (a
+guess would mislead the pronouns and turns after it)."""
 _BEAM = 4
 """Hypotheses kept when an exchange is decoded jointly."""
 _MARGIN = math.log(20)
@@ -371,10 +374,11 @@ class _Speakers:
         return len(self.text[self.quotes[k].end : self.chapter.paragraphs[index].end].split()) > _TAG_WORDS
 
     def commit(self, index: int, quotes: list[Quote], reading: _Reading, decisions: list[Decision]) -> None:
-        """Take the paragraph's final decisions into the context later paragraphs read."""
+        """Take the paragraph's final decisions into the context later paragraphs read (its speaker
+        only when decided at least `_REMEMBERED` surely)."""
         self.remember(list(reading.narration))
         speaker = decisions[0].speaker
-        if speaker:
+        if speaker and decisions[0].confidence >= _REMEMBERED:
             self.recent.append((quotes[0].start, speaker))
             self.last_seen[speaker] = quotes[0].start
             self.spoke[speaker] += 1

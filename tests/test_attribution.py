@@ -115,6 +115,12 @@ def test_a_relative_clause_tag_names_the_one_before_who():
     assert lines(text) == [("Sasuke Uchiha", "I'm sorry it happened like this.")]
 
 
+def test_the_one_who_hears_a_voice_say_something_is_not_its_speaker():
+    # seed chapter 001
+    text = 'Sakura came closer.\n\nAs he turned to leave, Naruto heard a voice softly say, "I\'m sorry, Naruto."\n'
+    assert lines(text) == [("Sakura Haruno", "I'm sorry, Naruto.")]
+
+
 def test_descriptor_alias_from_the_cast():
     assert lines("\"You don't trust me? I'm hurt.\" the fox said sarcastically.\n")[0][0] == "Kurama"
 

@@ -30,6 +30,9 @@ THOUGHT_VERBS = word_set(
 )
 """Verbs that make the quote a thought rather than speech."""
 
+PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
+"""Verbs that put someone else's speech after their subject ("he heard a voice say")."""
+
 PRONOUNS = {"he": "male", "she": "female", "him": "male", "her": "female", "i": "self", "we": "self"}
 """Subject pronouns and the gender they point at (`self` for the first-person narrator)."""
 
@@ -157,6 +160,8 @@ def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
     if verb_index is None:
         return None
     for k in range(verb_index - 1, -1, -1):
+        if toks[k][2].lower() in PERCEPTION_VERBS:
+            return None  # "he heard a voice softly say": the one who says is not the one who hears
         span = subject_at(toks[k][0], toks[verb_index][0])
         if span and span[1] <= toks[verb_index][0]:
             # the whole name, not its last word: "Mrs Bennet said", "Lady St Cloud had said"

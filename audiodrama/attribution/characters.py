@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,8 +42,6 @@ _ROLES = {
 """Titles that also name their bearer as a role, with "the" ("the doctor" for "Dr. Losberne")."""
 _MIN_RESEMBLING = 5
 """Shorter words are never taken for a misprint of a name."""
-_RESEMBLANCE = 0.85
-"""How alike (difflib ratio) a word and a name must be to be taken for a misprint of it."""
 _TITLE_DOT = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Mme|Mlle|Messrs|Capt|Col|Gen|Lt|Prof|Sgt|Rev)\\\.")
 
 
@@ -97,11 +94,11 @@ class Roster:
             men = [n for n in names if self.people[n].gender == "male"]
             if len(names) > 1 and len(men) == 1 and " " not in surface and surface not in _TITLES:
                 names[:] = men  # a bare surname names the man of the family: "Bingley", not Miss Bingley
-        self._words: dict[str, list[str]] = {}
-        """Single-word keys by their first letter, for `resembling`."""
+        self._words: dict[tuple[str, int], list[str]] = {}
+        """Single-word keys by their first letter and length, for `resembling`."""
         for surface in self._by_key:
             if surface and " " not in surface:
-                self._words.setdefault(surface[0], []).append(surface)
+                self._words.setdefault((surface[0], len(surface)), []).append(surface)
         by_initial: dict[str, list[str]] = {}
         for surface in sorted(surfaces, key=len, reverse=True):
             by_initial.setdefault(surface[0].casefold(), []).append(_surface_pattern(surface))
@@ -139,9 +136,11 @@ class Roster:
         folded = key(word)
         if len(folded) < _MIN_RESEMBLING or " " in folded:
             return ()
-        words = self._words.get(folded[0], ())
-        close = difflib.get_close_matches(folded, words, n=1, cutoff=_RESEMBLANCE)
-        return tuple(self._by_key[close[0]]) if close else ()
+        for size in (len(folded), len(folded) - 1, len(folded) + 1):
+            for name in self._words.get((folded[0], size), ()):
+                if _one_letter_off(folded, name):
+                    return tuple(self._by_key[name])
+        return ()
 
     def match(self, text: str, pos: int, limit: int) -> tuple[int, int] | None:
         """The span of a character's name starting exactly at `pos`, if any."""
@@ -158,6 +157,20 @@ class Roster:
             if names:
                 found.append(Mention(m.start(), m.end(), names))
         return found
+
+
+def _one_letter_off(a: str, b: str) -> bool:
+    """True when `a` and `b` differ by one letter changed, added or dropped."""
+    if len(a) > len(b):
+        a, b = b, a
+    if len(b) - len(a) > 1:
+        return False
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :]
+    return a[i:] == b[i + 1 :]
 
 
 def _name_parts(surface: str) -> tuple[str, ...]:

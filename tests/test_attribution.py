@@ -121,6 +121,14 @@ def test_the_one_who_hears_a_voice_say_something_is_not_its_speaker():
     assert lines(text) == [("Sakura Haruno", "I'm sorry, Naruto.")]
 
 
+def test_speech_verbs_with_particles_and_older_verbs_make_tags():
+    text = (
+        'Naruto and Sasuke sat with Tsunade.\n\n"Nonsense," put in Sakura.\n\n"Wait," called out Naruto.\n\n'
+        '"Indeed," subjoined Tsunade.\n'
+    )
+    assert [s for s, _ in lines(text)] == ["Sakura Haruno", "Naruto Uzumaki", "Tsunade"]
+
+
 def test_descriptor_alias_from_the_cast():
     assert lines("\"You don't trust me? I'm hurt.\" the fox said sarcastically.\n")[0][0] == "Kurama"
 

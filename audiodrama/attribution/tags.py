@@ -20,7 +20,10 @@ SPEECH_VERBS = word_set(
     called greeted joked teased scoffed shot spat offered agreed confessed exploded blurted wailed
     howled thundered boomed squeaked squealed chirped cooed purred soothed reasoned argued countered
     stated noted told asserted conceded acknowledged complained lamented cautioned promised prompted
-    mocked taunted whined croaked rasped wheezed sputtered stuttered
+    mocked taunted whined croaked rasped wheezed sputtered stuttered spoke subjoined corroborated
+    reported proceeded ejaculated vociferated hazarded volunteered queried expostulated remonstrated
+    mourned assured implored confided acquiesced proclaimed reiterated commanded questioned entreated
+    bawled fumed prattled admonished rebuked informed chattered sniffed
     """
 )
 THOUGHT_VERBS = word_set(
@@ -29,6 +32,11 @@ THOUGHT_VERBS = word_set(
     """
 )
 """Verbs that make the quote a thought rather than speech."""
+
+_PARTICLE_VERBS = {"went": ("on",), "put": ("in",), "broke": ("in",), "cut": ("in",), "chimed": ("in",)}
+"""Verbs that report speech with their particle ("went on", "put in")."""
+_PARTICLES = ("out", "up", "in", "on")
+"""Particles a speech verb may take ("called out", "spoke up")."""
 
 PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
 """Verbs that put someone else's speech after their subject ("he heard a voice say")."""
@@ -123,10 +131,10 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
     if i >= len(toks):
         return None
     w0 = toks[i]
-    if (_is_verb(w0[2]) and w0[2][0].islower()) or w0[2].lower() in ("was", "came", "went"):
+    if (_is_verb(w0[2]) and w0[2][0].islower()) or w0[2].lower() in ("was", "came", *_PARTICLE_VERBS):
         j = i + 1
-        if w0[2].lower() == "went" and j < len(toks) and toks[j][2] == "on":
-            j += 1
+        if j < len(toks) and toks[j][2] in _PARTICLE_VERBS.get(w0[2].lower(), _PARTICLES):
+            j += 1  # "went on", "put in", "called out"
         while j < len(toks) and _is_adverb(toks[j][2]):
             j += 1
         if j < len(toks):

@@ -124,9 +124,9 @@ def test_the_one_who_hears_a_voice_say_something_is_not_its_speaker():
 def test_speech_verbs_with_particles_and_older_verbs_make_tags():
     text = (
         'Naruto and Sasuke sat with Tsunade.\n\n"Nonsense," put in Sakura.\n\n"Wait," called out Naruto.\n\n'
-        '"Indeed," subjoined Tsunade.\n'
+        '"Indeed," subjoined Tsunade.\n\n"Well," Sakura went on.\n'
     )
-    assert [s for s, _ in lines(text)] == ["Sakura Haruno", "Naruto Uzumaki", "Tsunade"]
+    assert [s for s, _ in lines(text)] == ["Sakura Haruno", "Naruto Uzumaki", "Tsunade", "Sakura Haruno"]
 
 
 def test_descriptor_alias_from_the_cast():

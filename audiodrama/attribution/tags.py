@@ -154,6 +154,10 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
     if j < len(toks) and _is_verb(toks[j][2]):
         phrase = (span[0], _adverbs_end(toks, toks[j][1]))
         return Tag(span[0], span[1], text[span[0] : span[1]], _verb(toks[j][2]), True, phrase)
+    particles = _PARTICLE_VERBS.get(toks[j][2]) if j < len(toks) else None
+    if particles and j + 1 < len(toks) and toks[j + 1][2].rstrip(".") in particles:
+        phrase = (span[0], _adverbs_end(toks, toks[j + 1][1]))  # "the Hatter went on"
+        return Tag(span[0], span[1], text[span[0] : span[1]], toks[j][2], True, phrase)
     return None
 
 

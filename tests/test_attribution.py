@@ -127,6 +127,12 @@ def test_speech_verbs_with_particles_and_older_verbs_make_tags():
         '"Indeed," subjoined Tsunade.\n\n"Well," Sakura went on.\n'
     )
     assert [s for s, _ in lines(text)] == ["Sakura Haruno", "Naruto Uzumaki", "Tsunade", "Sakura Haruno"]
+    assert [t for k, _, t in segments_of(text) if k == TAG] == [
+        "put in Sakura.",
+        "called out Naruto.",
+        "subjoined Tsunade.",
+        "Sakura went on.",
+    ]
 
 
 def test_descriptor_alias_from_the_cast():

@@ -133,6 +133,7 @@ def test_speech_verbs_with_particles_and_older_verbs_make_tags():
         "subjoined Tsunade.",
         "Sakura went on.",
     ]
+    assert [t for k, _, t in segments_of('"Here," put Sakura down the cup.\n') if k == TAG] == []
 
 
 def test_descriptor_alias_from_the_cast():

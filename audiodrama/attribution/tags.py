@@ -38,7 +38,7 @@ _PARTICLE_VERBS = {"went": ("on",), "put": ("in",), "broke": ("in",), "cut": ("i
 _PARTICLES = ("out", "up", "in", "on")
 """Particles a speech verb may take ("called out", "spoke up")."""
 
-PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
+_PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
 """Verbs that put someone else's speech after their subject ("he heard a voice say")."""
 
 PRONOUNS = {"he": "male", "she": "female", "him": "male", "her": "female", "i": "self", "we": "self"}
@@ -133,15 +133,19 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
     w0 = toks[i]
     if (_is_verb(w0[2]) and w0[2][0].islower()) or w0[2].lower() in ("was", "came", *_PARTICLE_VERBS):
         j = i + 1
+        verb = _verb(w0[2])
         if j < len(toks) and toks[j][2] in _PARTICLE_VERBS.get(w0[2].lower(), _PARTICLES):
-            j += 1  # "went on", "put in", "called out"
+            verb = f"{verb} {toks[j][2]}"  # "went on", "put in", "called out"
+            j += 1
+        elif w0[2].lower() in _PARTICLE_VERBS:
+            return None  # "put" without its "in" reports no speech
         while j < len(toks) and _is_adverb(toks[j][2]):
             j += 1
         if j < len(toks):
             span = subject_at(toks[j][0], end)
             if span:
                 phrase = (w0[0], _adverbs_end(toks, span[1]))
-                return Tag(span[0], span[1], text[span[0] : span[1]], _verb(w0[2]), True, phrase)
+                return Tag(span[0], span[1], text[span[0] : span[1]], verb, True, phrase)
         return None
     span = subject_at(w0[0], end)
     if not span:
@@ -157,7 +161,7 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
     particles = _PARTICLE_VERBS.get(toks[j][2]) if j < len(toks) else None
     if particles and j + 1 < len(toks) and toks[j + 1][2].rstrip(".") in particles:
         phrase = (span[0], _adverbs_end(toks, toks[j + 1][1]))  # "the Hatter went on"
-        return Tag(span[0], span[1], text[span[0] : span[1]], toks[j][2], True, phrase)
+        return Tag(span[0], span[1], text[span[0] : span[1]], f"{toks[j][2]} {particles[0]}", True, phrase)
     return None
 
 
@@ -172,7 +176,7 @@ def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
     if verb_index is None:
         return None
     for k in range(verb_index - 1, -1, -1):
-        if toks[k][2].lower() in PERCEPTION_VERBS:
+        if toks[k][2].lower() in _PERCEPTION_VERBS:
             return None  # "he heard a voice softly say": the one who says is not the one who hears
         span = subject_at(toks[k][0], toks[verb_index][0])
         if span and span[1] <= toks[verb_index][0]:

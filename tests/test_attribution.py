@@ -103,6 +103,8 @@ def test_a_titled_name_before_its_verb_is_read_whole_and_a_misprint_still_names(
         '"Eat up your supper," said nanny.\n'
     )
     assert [s for s, _ in lines(text, cast)] == ["Mrs. Bennet", "Mr. Brownlow", "Nanny"]
+    louise = Cast(characters=(Character("Louise", (), "female"),))
+    assert lines('"Hi," said Louis.\n', louise) == [("Louis", "Hi,")]  # short names: two people
 
 
 def test_a_name_after_a_preposition_before_the_verb_is_not_the_speaker():

@@ -40,8 +40,8 @@ _ROLES = {
     **{w: w for w in word_set("major general inspector judge count countess baron duke duchess prince princess")},
 }
 """Titles that also name their bearer as a role, with "the" ("the doctor" for "Dr. Losberne")."""
-_MIN_RESEMBLING = 5
-"""Shorter words are never taken for a misprint of a name."""
+_MIN_RESEMBLING = 6
+"""A word or name shorter than this is never taken for a misprint of the other."""
 _TITLE_DOT = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Mme|Mlle|Messrs|Capt|Col|Gen|Lt|Prof|Sgt|Rev)\\\.")
 
 
@@ -137,6 +137,8 @@ class Roster:
         if len(folded) < _MIN_RESEMBLING or " " in folded:
             return ()
         for size in (len(folded), len(folded) - 1, len(folded) + 1):
+            if size < _MIN_RESEMBLING:
+                continue  # "Louis" and "Louise" may well be two people
             for name in self._words.get((folded[0], size), ()):
                 if _one_letter_off(folded, name):
                     return tuple(self._by_key[name])

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from bench_parser import cast_of
+from bench_parser import KINDS, cast_of
 from sklearn.linear_model import LogisticRegression
 
 from audiodrama.attribution import roster_for
@@ -35,8 +35,6 @@ from audiodrama.cast import load_cast
 from audiodrama.text import Chapter, chapter_from_text
 
 REPO = Path(__file__).resolve().parent.parent
-KINDS = ("explicit", "anaphoric", "implicit")
-"""The corpus's quotation kinds, reported apart."""
 
 
 @dataclass(frozen=True)

@@ -136,8 +136,9 @@ def _merge(counts: Counter[str]) -> list[tuple[str, set[str], int]]:
 def _gender(text: str, name: str, forms: set[str]) -> str | None:
     """`male` or `female` from a title, else from the pronouns following the name's mentions."""
     for form in forms:
-        if title_gender(form):
-            return title_gender(form)
+        gender = title_gender(form)
+        if gender:
+            return gender
     votes = Counter()
     for form in forms:
         for m in re.finditer(rf"\b{re.escape(form)}\b", text):

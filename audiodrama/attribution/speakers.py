@@ -120,8 +120,6 @@ class _Group:
     """Who may speak its ranked quotes."""
     rows: tuple[np.ndarray | None, ...]
     """Each quote's candidate features, None where a tag settles it."""
-    genders: tuple[str | None, ...]
-    """Each quote's tag gender (`_quote_gender`)."""
     fixed: tuple[tuple[float, ...] | None, ...]
     """Each quote's candidate scores from the features that are neither rule nor `HISTORY` (with a ranker)."""
     decisions: tuple[Decision, ...]
@@ -288,11 +286,11 @@ class _Speakers:
             group = matching if g == gender else unknown if g is None else None
             if group is not None:
                 group.setdefault(name, pos)
-        near = [name for group in (matching, unknown) for name, pos in group.items() if before - pos <= _AT_HAND]
-        others = [name for name in (*matching, *unknown) if name != avoid]
-        if avoid is None or (avoid not in matching and avoid not in unknown):
+        named = matching | unknown  # disjoint: the gender's own first
+        others = [name for name in named if name != avoid]
+        if avoid not in named:
             return others[0] if others else None
-        return next((name for name in others if name in near), avoid)
+        return next((name for name in others if before - named[name] <= _AT_HAND), avoid)
 
     def remember(self, mentions: list[Mention], lasting: bool = True) -> None:
         """Add mentions to the recent context; `lasting=False` for a look-ahead `forget` undoes."""
@@ -473,10 +471,7 @@ class _Speakers:
         decisions = [
             replace(d, tag=t.phrase) if t and t.phrase else d for d, t in zip(decisions, reading.tags, strict=True)
         ]
-        genders = tuple(_quote_gender(reading, k) for k in range(len(quotes)))
-        return _Group(
-            index, tuple(quotes), reading, tuple(candidates), tuple(rows), genders, tuple(fixed), tuple(decisions)
-        )
+        return _Group(index, tuple(quotes), reading, tuple(candidates), tuple(rows), tuple(fixed), tuple(decisions))
 
     def candidates(self, index: int, reading: _Reading) -> list[str]:
         """Who may speak in paragraph `index`: tagged, recent speakers and whom they addressed,
@@ -535,7 +530,7 @@ class _Speakers:
             if tag is not None and how == "name":
                 (own if j == k else para).update(self.tag_names(tag.subject))
             self_tag = self_tag or how == "first-person narrator"
-        gender = _quote_gender(reading, k)
+        gender = reading.tag_genders[k]
         shared = len(own) > 1
         turns = self.conversation(index, self.turns)
         t1 = turns[-1] if turns else None
@@ -610,33 +605,30 @@ class _Speakers:
         on: dict[str, list[int]] = {}
         if not turns:
             return on
+
+        def hold(name: str, column: int, gendered: int | None = None) -> list[int]:
+            columns = on.setdefault(name, [])
+            columns.append(column)
+            if gendered is not None and gender is not None and self.roster.gender(name) == gender:
+                columns.append(gendered)
+            return columns
+
         t1 = turns[-1]
         t2 = turns[-2] if len(turns) > 1 else None
         if t1.speaker:
-            prev1 = on.setdefault(t1.speaker, [_PREV1])
-            if gender is not None and self.roster.gender(t1.speaker) == gender:
-                prev1.append(_TAG_GENDER_PREV1)
+            prev1 = hold(t1.speaker, _PREV1, _TAG_GENDER_PREV1)
             if quote.continues and k == 0:
                 prev1.append(_CONTINUES_PREV1)
             if t1.paragraph == index - 1:
                 prev1.append(_PREV1_ADJACENT)
         if t2 is not None and t2.speaker:
-            prev2 = on.setdefault(t2.speaker, [])
-            prev2.append(_PREV2)
-            if gender is not None and self.roster.gender(t2.speaker) == gender:
-                prev2.append(_TAG_GENDER_PREV2)
+            prev2 = hold(t2.speaker, _PREV2, _TAG_GENDER_PREV2)
             if t1.paragraph == index - 1 and t2.paragraph == index - 2 and t1.speaker != t2.speaker:
                 prev2.append(_PREV2_ALTERNATING)
         if len(turns) > 2 and turns[-3].speaker:
-            prev3 = on.setdefault(turns[-3].speaker, [])
-            prev3.append(_PREV3)
-            if gender is not None and self.roster.gender(turns[-3].speaker) == gender:
-                prev3.append(_TAG_GENDER_PREV3)
+            hold(turns[-3].speaker, _PREV3, _TAG_GENDER_PREV3)
         for name in t1.addressed:
-            called = on.setdefault(name, [])
-            called.append(_VOCATIVE_PREV)
-            if gender is not None and self.roster.gender(name) == gender:
-                called.append(_TAG_GENDER_VOCATIVE_PREV)
+            hold(name, _VOCATIVE_PREV, _TAG_GENDER_VOCATIVE_PREV)
         return on
 
     def run(
@@ -761,7 +753,7 @@ class _Speakers:
     def log_probabilities(self, group: _Group, k: int, turns: Sequence[_Turn], weights: list[float]) -> list[float]:
         """log P(candidate speaks quote `k` of `group`) after the turns `turns` (`weights`: the ranker's)."""
         conversation = self.conversation(group.paragraph, turns)
-        history = self.history(group.paragraph, conversation, group.quotes[k], k, group.genders[k])
+        history = self.history(group.paragraph, conversation, group.quotes[k], k, group.reading.tag_genders[k])
         bonus = _weighed(history, weights)
         rule = self.history_rule(group, k, turns)
         if rule.speaker is not None:
@@ -845,11 +837,6 @@ def _log_softmax(scores: list[float]) -> list[float]:
 def _rule_columns(rule: Decision, candidate: str) -> tuple[bool, float]:
     """The `rule` and `rule_confidence` features of a candidate."""
     return rule.speaker == candidate, rule.confidence if rule.speaker == candidate else 0.0
-
-
-def _quote_gender(reading: _Reading, k: int) -> str | None:
-    """The gender the pronoun or descriptor tags point at for quote `k`: its own, else the paragraph's first."""
-    return reading.tag_genders[k]
 
 
 def _ranked(

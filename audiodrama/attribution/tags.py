@@ -70,6 +70,8 @@ DESCRIPTOR = re.compile(
 
 _NAME_WORDS = 3
 """How many words before a tag's subject may still begin the same name ("Lady St Cloud")."""
+_RELATIVE_WORDS = 3
+"""How many words a relative clause may hold before its speech verb ("who then said")."""
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*|\S", re.UNICODE)
 PREPOSITIONS = word_set(
     """
@@ -198,7 +200,7 @@ def _relative(toks: list[tuple[int, int, str]], end: int, verb_index: int) -> bo
     """True when a "who" opens the clause of the verb right after the name ending at `end`
     ("he looked at Ben, who said"): the name is the speaker even after a preposition."""
     after = [t[2] for t in toks[:verb_index] if t[0] >= end and t[2] != ","]
-    return bool(after) and after[0].lower() == "who" and len(after) <= _NAME_WORDS
+    return bool(after) and after[0].lower() == "who" and len(after) <= _RELATIVE_WORDS
 
 
 def _is_adverb(word: str) -> bool:

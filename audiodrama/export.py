@@ -167,9 +167,11 @@ def encoder_shift(blocks: Iterable[np.ndarray], sample_rate: int, scratch: Path,
                   seconds: float = SHIFT_EXCERPT_SECONDS) -> float:
     """How many dB the encoder takes off the loudness, measured by encoding the start of the mix."""
     excerpt = []
+    frames = 0
     for block in blocks:
         excerpt.append(block)
-        if sum(map(len, excerpt)) >= seconds * sample_rate:
+        frames += len(block)
+        if frames >= seconds * sample_rate:
             break
     encode_mp3(excerpt, sample_rate, scratch, bitrate)
     before = measure_episode(excerpt, sample_rate).integrated

@@ -210,9 +210,7 @@ def master(samples: np.ndarray, levels: Levels, sample_rate: int, thought: bool,
 def master_clip(clip_path: Path, thought: bool, levels: Levels, sample_rate: int, cache_dir: Path,
                 ceiling: float) -> Path:
     """The mastered clip for a synthesised clip, made once and kept in `cache_dir/mastered`."""
-    recipe = repr((MASTERING_REVISION, clip_path.stem, thought, levels, sample_rate, round(ceiling, 2)))
-    key = hashlib.sha256(recipe.encode("utf-8")).hexdigest()
-    target = cache_dir / "mastered" / key[:2] / f"{key}.wav"
+    target = _mastered_path(cache_dir, (clip_path.stem, thought, levels, sample_rate, round(ceiling, 2)))
     if not target.exists():
         samples = load_clip(clip_path, sample_rate).astype(np.float32) / 32768
         write_clip(target, master(samples, levels, sample_rate, thought, round(ceiling, 2)), sample_rate)
@@ -223,9 +221,7 @@ def master_music(path: Path, levels: Levels, sample_rate: int, cache_dir: Path, 
     """Intro or outro music, levelled a little under speech, limited and faded out; cached by content."""
     if not path.is_file():
         raise InputError("music file not found", path=path, hint="check the intro/outro path in the settings")
-    recipe = repr((MASTERING_REVISION, path.read_bytes(), levels, sample_rate, fade_ms))
-    key = hashlib.sha256(recipe.encode("utf-8")).hexdigest()
-    target = cache_dir / "mastered" / key[:2] / f"{key}.wav"
+    target = _mastered_path(cache_dir, (path.read_bytes(), levels, sample_rate, fade_ms))
     if not target.exists():
         try:
             samples = decode(path, sample_rate)
@@ -238,6 +234,12 @@ def master_music(path: Path, levels: Levels, sample_rate: int, cache_dir: Path, 
         music = replace(levels, speech_lufs=levels.speech_lufs + MUSIC_DB)
         write_clip(target, master(samples, music, sample_rate, False, default_ceiling(levels)), sample_rate)
     return target
+
+
+def _mastered_path(cache_dir: Path, recipe: tuple) -> Path:
+    """Where the mastered clip made by `recipe` is kept in `cache_dir` (keyed with `MASTERING_REVISION`)."""
+    key = hashlib.sha256(repr((MASTERING_REVISION, *recipe)).encode("utf-8")).hexdigest()
+    return cache_dir / "mastered" / key[:2] / f"{key}.wav"
 
 
 def write_clip(target: Path, samples: np.ndarray, sample_rate: int) -> None:

@@ -20,15 +20,17 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from urllib.parse import quote
 
@@ -623,39 +625,64 @@ def produce_job(job: Job) -> Outcome:
                    time.monotonic() - started)
 
 
-def _exit_with_parent(parent: int) -> None:
-    """In a worker: exit as soon as the batch that started it is gone (killed), not finish alone."""
+def _episode_worker(job: Job, parent: int, results: Connection) -> None:
+    """In a worker process: produce `job` and send back its Outcome. Ctrl-C is left to the batch,
+    which stops its workers itself; a worker exits as soon as the batch that started it is gone
+    (killed), rather than finish alone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+    results.send(produce_job(job))
 
 
 def run_jobs(jobs: Sequence[Job], workers: int, done: Callable[[Job, Outcome], None]) -> None:
     """Produce `jobs`, `workers` episodes at a time (in this process when 1); `done` is called here
-    as each finishes."""
+    as each finishes. Each episode has a process of its own, so a worker that dies fails only its
+    episode; when interrupted, the episodes under way are stopped rather than waited for."""
     if workers <= 1:
         for job in jobs:
             done(job, produce_job(job))
         return
     context = multiprocessing.get_context("spawn")  # workers inherit no lock or open file
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),))
+    waiting = deque(jobs)
+    running: dict[Connection, tuple[Job, BaseProcess]] = {}
     try:
-        futures = {pool.submit(produce_job, job): job for job in jobs}
-        for future in as_completed(futures):
-            try:
-                outcome = future.result()
-            except Exception as error:  # the worker process itself died
-                outcome = Outcome(error=f"worker failed: {error or type(error).__name__}")
-            done(futures[future], outcome)
-    except BaseException:  # interrupted: stop the episodes under way rather than wait for them
-        for process in list(pool._processes.values()):  # the executor offers no public way to stop them
+        while waiting or running:
+            while waiting and len(running) < workers:
+                job = waiting.popleft()
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(target=_episode_worker, args=(job, os.getpid(), sender))
+                process.start()
+                sender.close()  # the worker's end: EOF here when it dies
+                running[receiver] = (job, process)
+            for receiver in wait(list(running)):
+                job, process = running.pop(receiver)
+                try:
+                    outcome = receiver.recv()
+                except EOFError:
+                    process.join()
+                    outcome = Outcome(error=f"worker failed: {_exit_reason(process.exitcode)}")
+                receiver.close()
+                process.join()
+                done(job, outcome)
+    finally:
+        for _, process in running.values():
             process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+        for receiver, (_, process) in running.items():
+            process.join()
+            receiver.close()
+
+
+def _exit_reason(code: int | None) -> str:
+    """How a process ended, from its exit code (negative: the signal that killed it)."""
+    if code is not None and code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exited with status {code}"
 
 
 @dataclass(frozen=True)

@@ -153,17 +153,54 @@ def test_kill_9_while_encoding_then_the_rerun_completes(tmp_path: Path) -> None:
     assert sorted(snapshot(out_dir)) == ["chapter.mp3", "chapter.script.jsonl", "chapter.srt", "chapter.vtt"]
 
 
+def night_series(folder: Path) -> Path:
+    """Two chapters of 80 distinct lines each (seconds of synthesis to interrupt) and their manifest."""
+    for number in (1, 2):
+        (folder / f"ch{number}.txt").write_text("\n\n".join(
+            f"Chapter {number}, line {n} of the long night, and the rain kept falling." for n in range(80)))
+    manifest = folder / "series.yaml"
+    manifest.write_text("title: Night\nepisodes: [ch1.txt, ch2.txt]\n")
+    return manifest
+
+
+def start_batch(manifest: Path, cache: Path, *flags: str) -> subprocess.Popen[str]:
+    """`batch --jobs 2` in a session of its own, as a terminal would run it."""
+    return subprocess.Popen([sys.executable, "-m", "audiodrama", "batch", str(manifest), "--jobs", "2", *flags],
+                            cwd=REPO, env={**os.environ, "AUDIODRAMA_CACHE": str(cache)}, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def episode_workers(batch: int) -> list[int]:
+    """The batch's worker processes, one per episode under way."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == batch and b"multiprocessing.spawn" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_an_episode_worker_killed_fails_only_its_episode(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    run = start_batch(night_series(tmp_path), cache)
+    wait_for(lambda: any(cache.glob("??/*.wav")) and len(episode_workers(run.pid)) == 2, run)
+    victim = min(episode_workers(run.pid))  # started first: episode 1
+    os.kill(victim, signal.SIGKILL)
+    _, stderr = run.communicate(timeout=300)
+    assert run.returncode == 1, stderr
+    assert "1. ch1: failed: worker failed: killed by SIGKILL" in stderr
+    assert "1 built, 0 skipped, 1 failed" in stderr and "Traceback" not in stderr
+    assert sorted(p.name for p in (tmp_path / "output").rglob("*.mp3")) == ["ch2.mp3"]
+
+
 @pytest.mark.parametrize("whole_group", [True, False], ids=["terminal-ctrl-c", "parent-only"])
 def test_ctrl_c_mid_batch_stops_without_finishing_the_episodes(tmp_path: Path, whole_group: bool) -> None:
-    cache = tmp_path / "cache"
-    for number in (1, 2):  # 80 distinct lines each: seconds of synthesis to interrupt
-        (tmp_path / f"ch{number}.txt").write_text("\n\n".join(
-            f"Chapter {number}, line {n} of the long night, and the rain kept falling." for n in range(80)))
-    manifest = tmp_path / "series.yaml"
-    manifest.write_text("title: Night\nepisodes: [ch1.txt, ch2.txt]\n")
-    run = subprocess.Popen([sys.executable, "-m", "audiodrama", "batch", str(manifest), "--jobs", "2", "-q"],
-                           cwd=REPO, env={**os.environ, "AUDIODRAMA_CACHE": str(cache)}, start_new_session=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    cache, manifest = tmp_path / "cache", night_series(tmp_path)
+    run = start_batch(manifest, cache, "-q")
     wait_for(lambda: any(cache.glob("??/*.wav")), run)
     if whole_group:
         os.killpg(run.pid, signal.SIGINT)

@@ -126,14 +126,19 @@ def test_the_one_who_hears_a_voice_say_something_is_not_its_speaker():
 def test_speech_verbs_with_particles_and_older_verbs_make_tags():
     text = (
         'Naruto and Sasuke sat with Tsunade.\n\n"Nonsense," put in Sakura.\n\n"Wait," called out Naruto.\n\n'
-        '"Indeed," subjoined Tsunade.\n\n"Well," Sakura went on.\n'
+        '"Indeed," subjoined Tsunade.\n\n"Well," Sakura went on.\n\n"Wait," Naruto called out.\n\n'
+        '"No," Sasuke spoke up sharply, "not yet."\n\n"Stop," Sakura said in a low voice.\n'
     )
-    assert [s for s, _ in lines(text)] == ["Sakura Haruno", "Naruto Uzumaki", "Tsunade", "Sakura Haruno"]
+    assert [s for s, _ in lines(text)] == ["Sakura Haruno", "Naruto Uzumaki", "Tsunade", "Sakura Haruno",
+                                           "Naruto Uzumaki", "Sasuke Uchiha", "Sasuke Uchiha", "Sakura Haruno"]
     assert [t for k, _, t in segments_of(text) if k == TAG] == [
         "put in Sakura.",
         "called out Naruto.",
         "subjoined Tsunade.",
         "Sakura went on.",
+        "Naruto called out.",
+        "Sasuke spoke up sharply,",
+        "Sakura said",
     ]
     assert [t for k, _, t in segments_of('"Here," put Sakura down the cup.\n') if k == TAG] == []
 

@@ -36,6 +36,9 @@ THOUGHT_VERBS = word_set(
 _PARTICLE_VERBS = {"went": ("on",), "put": ("in",), "broke": ("in",), "cut": ("in",), "chimed": ("in",)}
 """Verbs that report speech with their particle ("went on", "put in")."""
 _PARTICLES = ("out", "up", "in", "on")
+_SUBJECT_FIRST_PARTICLES = ("out", "up")
+"""Particles taken into a tag after its verb ("she called out", "he spoke up"); not "in" or "on",
+which after a subject and verb begin a phrase of their own ("he said in a low voice")."""
 """Particles a speech verb may take ("called out", "spoke up")."""
 
 _PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
@@ -158,8 +161,8 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
     while j < len(toks) and _is_adverb(toks[j][2]):
         j += 1
     if j < len(toks) and _is_verb(toks[j][2]):
-        phrase = (span[0], _adverbs_end(toks, toks[j][1]))
-        return Tag(span[0], span[1], text[span[0] : span[1]], _verb(toks[j][2]), True, phrase)
+        verb, verb_end = _verb_with_particle(toks, j)
+        return Tag(span[0], span[1], text[span[0] : span[1]], verb, True, (span[0], _adverbs_end(toks, verb_end)))
     particles = _PARTICLE_VERBS.get(toks[j][2]) if j < len(toks) else None
     if particles and j + 1 < len(toks) and toks[j + 1][2].rstrip(".") in particles:
         phrase = (span[0], _adverbs_end(toks, toks[j + 1][1]))  # "the Hatter went on"
@@ -191,9 +194,21 @@ def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
                 continue
             between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]
             bare = all(_is_adverb(t[2]) for t in between)
-            phrase = (span[0], _adverbs_end(toks, toks[verb_index][1])) if bare else None
-            return Tag(span[0], span[1], text[span[0] : span[1]], _verb(toks[verb_index][2]), False, phrase)
+            verb, verb_end = _verb_with_particle(toks, verb_index)
+            phrase = (span[0], _adverbs_end(toks, verb_end)) if bare else None
+            return Tag(span[0], span[1], text[span[0] : span[1]], verb, False, phrase)
     return None
+
+
+def _verb_with_particle(toks: list[tuple[int, int, str]], index: int) -> tuple[str, int]:
+    """The verb at `toks[index]` after its subject, with a particle that follows it ("called out"),
+    and the offset where they end."""
+    verb, end = _verb(toks[index][2]), toks[index][1]
+    if index + 1 < len(toks) and not toks[index][2].endswith("."):
+        particle = toks[index + 1][2].rstrip(".")
+        if particle in _SUBJECT_FIRST_PARTICLES:
+            return f"{verb} {particle}", toks[index + 1][1]
+    return verb, end
 
 
 def _relative(toks: list[tuple[int, int, str]], end: int, verb_index: int) -> bool:

@@ -428,3 +428,17 @@ def test_without_cast_a_tag_after_the_quote_ending_the_sentence_is_found():
     text = 'Anne went into the shop.\n\n"Good day," Miss Pringle replied.\n\n"Have you any ribbons?" asked Anne.\n'
     assert [s for s, _ in lines(text, None)] == ["Miss Pringle", "Anne"]
     assert "Miss Pringle" in [c.name for c in discover_characters(chapter_from_text(text))]
+
+
+def test_a_line_several_characters_say_at_once_is_the_group_s():
+    # seed chapter 000: "her friends yelled"; the group takes no turn in the exchange that follows
+    text = (
+        "Sakura swung at Tsunade again.\n\n"
+        '"SAKURA STOP!" her friends yelled.\n\n'
+        '"I think you should listen to them Sakura before I beat you to a pulp!"\n\n'
+        '"Go home," said they.\n\n'
+        'Tsunade looked at the others and said, "Not you."\n'
+    )
+    assert [s for s, _ in lines(text)] == ["Group", "Tsunade", "Group", "Tsunade"]
+    guards = Cast(characters=(*CAST.characters, Character("Guard", ("the guard", "the guards"), "male")))
+    assert lines('"He left," the guards said.\n', guards) == [("Guard", "He left,")]

@@ -16,7 +16,16 @@ from audiodrama.attribution.characters import Mention, Roster
 from audiodrama.attribution.discovery import proper_name_at, title_gender
 from audiodrama.attribution.quotes import Quote
 from audiodrama.attribution.ranker import BASE, FEATURES, GENDERED, HISTORY, Ranker
-from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, PREPOSITIONS, PRONOUNS, Tag, tag_after, tag_before
+from audiodrama.attribution.tags import (
+    DESCRIPTOR,
+    GENDERED_NOUNS,
+    GROUP,
+    PREPOSITIONS,
+    PRONOUNS,
+    Tag,
+    tag_after,
+    tag_before,
+)
 from audiodrama.script import DIALOGUE, THOUGHT
 from audiodrama.text import TEXT, Chapter
 
@@ -40,6 +49,11 @@ _BEAM = 4
 _MARGIN = math.log(20)
 """A hypothesis this much less likely (log) than the best is dropped."""
 _NEW_NAME = "a name the cast lacks"
+GROUP_SPEAKER = "Group"
+"""The speaker of a line several characters say at once ("her friends yelled")."""
+_GROUP = "several speakers"
+_NAMING = ("name", _NEW_NAME, _GROUP, "first-person narrator")
+"""How a tag found its speaker when it says who, not which gender."""
 """How a tag naming someone outside the roster is resolved: the name is the speaker."""
 _CONTINUES = "speech continues from the last paragraph"
 _TURN_TAKING = "turn-taking"
@@ -93,7 +107,7 @@ class _Reading:
         """Per quote, the gender its pronoun or descriptor tag points at; without one of its own (or
         with a genderless one), the first gender such a tag of the paragraph gives (after it, for a
         genderless own tag). Worked out once for the paragraph: long ones hold thousands of quotes."""
-        pointing = [_tag_gender(tag) if tag is not None and how not in ("name", _NEW_NAME, "first-person narrator")
+        pointing = [_tag_gender(tag) if tag is not None and how not in _NAMING
                     else _NOT_POINTING for tag, (_, how) in zip(self.tags, self.resolved, strict=True)]
         later: list[str | None] = [None] * (len(pointing) + 1)  # first gender from each quote on
         for k in range(len(pointing) - 1, -1, -1):
@@ -211,6 +225,9 @@ class _Speakers:
         m = self.roster.match(self.text, pos, limit)
         if m:
             return m
+        group = GROUP.match(self.text, pos, limit)
+        if group:
+            return group.span()
         descriptor = DESCRIPTOR.match(self.text, pos, limit)
         if descriptor:
             return pos, descriptor.end()  # "her husband" before the pronoun "her"
@@ -228,6 +245,8 @@ class _Speakers:
         """The character a tag's subject refers to, and how it was found; a pronoun or descriptor
         avoids `avoid` (who spoke the turn before) when someone else of that gender is at hand."""
         word = tag.subject.lower()
+        if GROUP.fullmatch(tag.subject) and not self.roster.lookup(tag.subject):
+            return GROUP_SPEAKER, _GROUP
         if word in PRONOUNS:
             gender = PRONOUNS[word]
             if gender == "self":
@@ -375,7 +394,7 @@ class _Speakers:
         """Take the paragraph's final decisions into the context later paragraphs read (its speaker
         only when decided at least `_REMEMBERED` surely)."""
         self.remember(list(reading.narration))
-        speaker = decisions[0].speaker
+        speaker = _taking_turns(decisions[0].speaker)
         if speaker and decisions[0].confidence >= _REMEMBERED:
             self.recent.append((quotes[0].start, speaker))
             self.last_seen[speaker] = quotes[0].start
@@ -453,7 +472,7 @@ class _Speakers:
         fixed: list[tuple[float, ...] | None] = [None] * len(quotes)
         for k, rule in enumerate(reading.rules):
             tag, (_, how) = reading.tags[k], reading.resolved[k]
-            certain = tag and (how == _NEW_NAME or (how == "name" and len(self.tag_names(tag.subject)) == 1))
+            certain = tag and (how in (_NEW_NAME, _GROUP) or (how == "name" and len(self.tag_names(tag.subject)) == 1))
             candidates = candidates or ([] if certain else self.candidates(index, reading))
             if certain or not candidates or (ranker is None and examples is None):
                 decisions.append(rule)
@@ -707,7 +726,7 @@ class _Speakers:
                     top = sorted(range(len(logp)), key=logp.__getitem__, reverse=True)[:_BEAM]
                     options = [(group.candidates[c], logp[c]) for c in top if logp[c] > logp[top[0]] - _MARGIN]
                 for speaker, gain in options:
-                    turn = _Turn(group.paragraph, speaker, group.reading.addressed)
+                    turn = _Turn(group.paragraph, _taking_turns(speaker), group.reading.addressed)
                     extended.append((score + gain, (*turns[-7:], turn), (*speakers, speaker)))
             kept: dict[tuple[str | None, ...], tuple[float, tuple[_Turn, ...], tuple[str | None, ...]]] = {}
             extended.sort(key=lambda h: -h[0])
@@ -736,7 +755,7 @@ class _Speakers:
                     )
             if changed or before:
                 groups[position] = replace(group, decisions=tuple(decisions))
-            turns = (*turns[-7:], _Turn(group.paragraph, speaker, group.reading.addressed))
+            turns = (*turns[-7:], _Turn(group.paragraph, _taking_turns(speaker), group.reading.addressed))
 
     def history_rule(self, group: _Group, k: int, turns: Sequence[_Turn]) -> Decision:
         """The rules' decision for quote `k` of `group` after `turns`: the first pass's, unless it
@@ -802,6 +821,12 @@ class _Speakers:
             anchored = {name: (before, after) for name, (before, after) in found.items()}
             self._around = (self.position, (anchored, list(dict.fromkeys([*anchored, *called]))))
         return self._around[1]
+
+
+def _taking_turns(speaker: str | None) -> str | None:
+    """Who a turn counts as spoken by when later turns are worked out: nobody for a group, which
+    takes no part in turn-taking."""
+    return None if speaker == GROUP_SPEAKER else speaker
 
 
 def _runs(paragraphs: list[int]) -> list[tuple[int, int]]:

@@ -71,6 +71,17 @@ DESCRIPTOR = re.compile(
 )
 """A descriptor naming someone by role: "his wife", "her mother", "the old gentleman"."""
 
+GROUP = re.compile(
+    r"(?:they|(?:all|both|each|some|many|several|two|three|four) of them|the others"
+    r"|the rest|the crowd|(?:his|her|their|our|my|your|the|its|several|some|many|two|three|four)\s+"
+    r"(?:[a-z][\w-]*\s+){0,2}?(?:friends|companions|comrades|guards|soldiers|men|women|boys|girls|children|people"
+    r"|villagers|students|twins|sisters|brothers|others|voices))\b",
+    re.IGNORECASE,
+)
+"""A subject naming several speakers at once: "they cried", "her friends yelled", "the guards said"
+(when the cast has no character by that name). Not a bare "everyone" or "all", which as often end
+the clause before the speaker's verb ("she thanked everyone and said")."""
+
 _NAME_WORDS = 3
 """How many words before a tag's subject may still begin the same name ("Lady St Cloud")."""
 _RELATIVE_WORDS = 3

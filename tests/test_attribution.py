@@ -442,3 +442,13 @@ def test_a_line_several_characters_say_at_once_is_the_group_s():
     assert [s for s, _ in lines(text)] == ["Group", "Tsunade", "Group", "Tsunade"]
     guards = Cast(characters=(*CAST.characters, Character("Guard", ("the guard", "the guards"), "male")))
     assert lines('"He left," the guards said.\n', guards) == [("Guard", "He left,")]
+
+
+def test_a_pronoun_tag_may_answer_whom_the_line_before_called_by_name():
+    # seed chapter 001: Sasuke is the last man named, but the voice just called Naruto, who answers
+    text = (
+        "Sasuke was now engaged to Sakura.\n\nHe felt hollow.\n\n"
+        'As he turned to leave, he stopped when he heard a voice softly say, "I\'m sorry, Naruto. I\'m sorry for '
+        'everything."\n\nHe froze for a moment and he asked, "What was that?"\n'
+    )
+    assert lines(text)[-1] == ("Naruto Uzumaki", "What was that?")

@@ -357,14 +357,18 @@ class _Speakers:
         addressed = self.vocatives(quotes)
         # pronouns look back over what was said before the tag, this paragraph's narration included
         early = [m for m in narration if m.start < next((t.start for t in tags if t), para.end)]
-        self.remember(early, lasting=False)
         last = self.turns[-1] if self.turns else None
         starts_with_quote = not self.text[para.start : quotes[0].start].strip()
-        avoid = last.speaker if last and last.paragraph == index - 1 and starts_with_quote else None
+        after_a_turn = last is not None and last.paragraph == index - 1
+        # whom the turn just before called by name is at hand as much as anyone named since
+        called = [n for n in last.addressed if n != last.speaker] if after_a_turn else []
+        self.recent.extend((para.start - 1, name) for name in called)
+        self.remember(early, lasting=False)
+        avoid = last.speaker if after_a_turn and starts_with_quote else None
         if avoid is not None and self.acts_after_speaking(index - 1):
             avoid = None
         resolved = [self.resolve(t, avoid) if t else (None, "") for t in tags]
-        self.forget(len(early))
+        self.forget(len(early) + len(called))
         default = self.default_speaker(index, quotes, narration, addressed, previous)
         decisions = []
         for tag, (name, how) in zip(tags, resolved, strict=True):

@@ -225,6 +225,22 @@ def test_without_cast_speakers_are_names_from_the_text():
     assert [s for s, _ in lines(text, None)] == ["Naruto", "Sakura", "Naruto", "Sakura"]
 
 
+def test_without_cast_and_with_only_pronoun_tags_the_names_acting_in_the_narration_speak():
+    # seed chapter 001: no tag names anyone, yet Naruto and Sakura act all through it
+    text = (
+        "Naruto was training alone, and he felt hollow. Naruto punched the rock until he bled. Naruto sighed as "
+        "he rested.\n\nSakura watched from the trees; she was afraid. Sakura stepped closer before she could stop. "
+        "Sakura paused.\n\n"
+        '"I\'m sorry," she said.\n\n"For what?" he asked.\n\n'
+        "Everyone looked away. Everyone knew what everyone thought. Everyone waited.\n"
+    )
+    found = {c.name: c.gender for c in discover_characters(chapter_from_text(text))}
+    assert found == {"Naruto": "male", "Sakura": "female"}
+    assert [s for s, _ in lines(text, None)] == ["Sakura", "Naruto"]
+    tagged = '"Hello," said Darcy.\n\n"Well," said Jane.\n\n' + "Netherfield was let. " * 3
+    assert "Netherfield" not in {c.name for c in discover_characters(chapter_from_text(tagged))}
+
+
 def test_seed_chapter_with_its_cast_scores_well():
     """The seed chapter's gold (copied as a fixture): most quotations get the gold speaker."""
     data = yaml.safe_load((FIXTURES / "seed-cast.yaml").read_text(encoding="utf-8"))["characters"]

@@ -31,6 +31,16 @@ _NOT_NAMES = word_set(
 )
 _WORD_BEFORE = re.compile(r"\b((?i:the|an?)|[A-Z][\w'’]*\.?)\s+$")
 """The word before a name when it is an article, a title or capitalised."""
+_ACTS = re.compile(
+    r"\s+(?:was|were|had|did|could|would|should|might|must|is|felt|knew|saw|looked|turned|smiled|stood|sat|went"
+    r"|came|said|took|gave|made|began|stared|[a-z]+ed)\b"
+)
+"""A verb right after a name: the name is a sentence subject."""
+_MIN_ACTING = 3
+_FEW_TAGGED = 2
+"""Below this many names in speech tags, names acting in the narration are characters too (beyond
+it they would be places as often as people: "Netherfield was let")."""
+"""How often a name no tag gives must act in the narration to be taken for a character."""
 _PRONOUN_NEAR = re.compile(r"\b(he|she)\b", re.IGNORECASE)
 
 
@@ -89,9 +99,27 @@ def discover_characters(chapter: Chapter, quotes: list[Quote] | None = None) -> 
             tag = tag_before(text, start, q.start, subject_at)
         if tag is not None:
             counts[" ".join(tag.subject.split())] += 1
+    if len(counts) < _FEW_TAGGED:  # tags say "he" and "she": the names acting in the narration speak
+        for name in _acting_names(text):
+            counts[name] += 0  # a character, with no tagged line
     return [
         DiscoveredCharacter(name, tuple(sorted(aliases - {name})), _gender(text, name, aliases), lines)
         for name, aliases, lines in _merge(counts)
+    ]
+
+
+def _acting_names(text: str) -> list[str]:
+    """Proper names that act in the narration at least `_MIN_ACTING` times ("Sakura broke", "Naruto
+    laughed"): characters even when no speech tag names them. A word also written in lower case
+    ("Everyone", "Nothing") is not a name."""
+    acting: Counter[str] = Counter()
+    for m in _PROPER_NAME.finditer(text):
+        if _ACTS.match(text, m.end()) and proper_name_at(text, m.start(), m.end()) == m.span():
+            acting[m.group()] += 1
+    return [
+        name
+        for name, count in acting.items()
+        if count >= _MIN_ACTING and not re.search(rf"\b{re.escape(name.lower())}\b", text)
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tracemalloc
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from audiodrama.attribution.characters import Roster
 from audiodrama.attribution.quotes import find_quotes
 from audiodrama.attribution.ranker import FEATURES, shipped_ranker
 from audiodrama.attribution.speakers import Example, decide_speakers
+from audiodrama.attribution.titles import TITLE_PATTERN, title_gender
 from audiodrama.cast import Cast, Character, load_cast
 from audiodrama.script import NARRATION, TAG, THOUGHT
 from audiodrama.text import BLANK, chapter_from_text, read_chapter
@@ -468,3 +470,13 @@ def test_a_pronoun_tag_may_answer_whom_the_line_before_called_by_name():
         'everything."\n\nHe froze for a moment and he asked, "What was that?"\n'
     )
     assert lines(text)[-1] == ("Naruto Uzumaki", "What was that?")
+
+
+def test_one_list_of_titles_gives_gender_and_begins_names():
+    assert [title_gender(n) for n in ("Princess Mary", "Mrs Bennet", "M. Poirot", "Sergeant Cuff", "Mary")] == [
+        "female", "female", "male", None, None]
+    assert all(re.fullmatch(TITLE_PATTERN, t) for t in ("Messrs.", "Mrs", "Captain", "Mlle.", "Inspector"))
+    assert not re.fullmatch(TITLE_PATTERN, "M.")  # an initial as often as Monsieur
+    text = '"Halt!" cried Sergeant Cuff.\n\n"Why?" asked Princess Mary.\n\n"Because," said Cuff.\n'
+    found = {c.name: c for c in discover_characters(chapter_from_text(text))}
+    assert found["Princess Mary"].gender == "female" and found["Sergeant Cuff"].aliases == ("Cuff",)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from audiodrama.attribution.titles import TITLES
 from audiodrama.cast import Cast
 from audiodrama.text import word_set
 
@@ -25,11 +26,7 @@ _DETERMINERS = frozenset(
         "that",
     ]
 )
-_TITLES = word_set(
-    """mr mrs ms miss dr st mme mlle messrs capt col gen lt prof sgt rev sir lady lord madame monsieur
-    mademoiselle doctor captain colonel general professor aunt uncle mother father sister brother
-    master mistress king queen prince princess duke duchess count countess baron little old young"""
-)
+_NOT_A_NAME = TITLES | {"little", "old", "young"}
 """Words that begin or end a name without being one ("Mr. Darcy", "Aunt Polly")."""
 _ROLES = {
     **dict.fromkeys(("doctor", "dr"), "doctor"),
@@ -92,7 +89,7 @@ class Roster:
                     surfaces.add(surface)
         for surface, names in self._by_key.items():
             men = [n for n in names if self.people[n].gender == "male"]
-            if len(names) > 1 and len(men) == 1 and " " not in surface and surface not in _TITLES:
+            if len(names) > 1 and len(men) == 1 and " " not in surface and surface not in _NOT_A_NAME:
                 names[:] = men  # a bare surname names the man of the family: "Bingley", not Miss Bingley
         self._words: dict[tuple[str, int], list[str]] = {}
         """Single-word keys by their first letter and length, for `resembling`."""
@@ -185,7 +182,7 @@ def _name_parts(surface: str) -> tuple[str, ...]:
     found = [f"the {role}"] if role else []
     for word in (words[0], words[-1]):
         bare = word.strip(".,'’")
-        if len(bare) > 2 and bare[0].isupper() and bare[1:].islower() and key(bare) not in _TITLES:
+        if len(bare) > 2 and bare[0].isupper() and bare[1:].islower() and key(bare) not in _NOT_A_NAME:
             found.append(bare)
     return tuple(found)
 

@@ -9,18 +9,11 @@ from dataclasses import dataclass
 from audiodrama.attribution.characters import Person, key
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.tags import tag_after, tag_before
+from audiodrama.attribution.titles import TITLE_PATTERN, title_gender
 from audiodrama.text import Chapter, word_set
 
-_MALE_TITLES = word_set("mr mr. sir lord monsieur m. master king prince duke count baron uncle father brother")
-_FEMALE_TITLES = word_set(
-    "mrs mrs. miss ms ms. lady madame mme mme. mademoiselle mlle queen princess duchess aunt mother sister"
-)
-_TITLES = (
-    r"(?:Mr|Mrs|Ms|Dr|Mme|Mlle|St|Capt|Col|Prof)\.?|Miss|Lady|Sir|Lord|Captain|Colonel|Professor|Aunt"
-    r"|Uncle|Madame|Mademoiselle|Monsieur|Doctor|Father|Mother|Sister|Brother|General|Inspector|Count"
-)
 _PROPER_NAME = re.compile(
-    rf"(?:(?:{_TITLES})\s+)?[A-Z][\w'’]*[a-z](?:\s+[A-Z][\w'’]*[a-z])*(?:-(?:sama|chan|kun|san|sensei|senpai|dono|hime)\b)?"
+    rf"(?:(?:{TITLE_PATTERN})\s+)?[A-Z][\w'’]*[a-z](?:\s+[A-Z][\w'’]*[a-z])*(?:-(?:sama|chan|kun|san|sensei|senpai|dono|hime)\b)?"
 )
 _THE_NAME = re.compile(r"(?i:the)\s+(?:[A-Za-z]+\s+)?[A-Za-z]+(?=\s*[,.;]|\s+(?:said|replied|asked|cried|answered))")
 _HONORIFIC = re.compile(r"-(?:sama|chan|kun|san|sensei|senpai|dono|hime)$", re.IGNORECASE)
@@ -44,13 +37,6 @@ it they would be places as often as people: "Netherfield was let")."""
 _PRONOUN_NEAR = re.compile(r"\b(he|she)\b", re.IGNORECASE)
 
 
-def title_gender(name: str) -> str | None:
-    """`male` or `female` when a name begins with a title that says so ("Mrs. Maylie"), else None."""
-    words = name.split()
-    first = words[0].lower() if len(words) > 1 else ""
-    return "male" if first in _MALE_TITLES else "female" if first in _FEMALE_TITLES else None
-
-
 def proper_name_at(text: str, pos: int, limit: int) -> tuple[int, int] | None:
     """The span of a proper name starting at `pos` ("Miss Pringle", "Naruto-kun"; not "The", "Then",
     nor the end of a description or of a longer name: "the Mock Turtle")."""
@@ -59,7 +45,7 @@ def proper_name_at(text: str, pos: int, limit: int) -> tuple[int, int] | None:
         return None
     before = _WORD_BEFORE.search(text, max(0, pos - 30), pos)
     word = before.group(1) if before else ""
-    if word.lower() in ("the", "a", "an") or re.fullmatch(_TITLES, word):
+    if word.lower() in ("the", "a", "an") or re.fullmatch(TITLE_PATTERN, word):
         return None
     if word and not word.endswith(".") and word not in _NOT_NAMES:
         return None
@@ -126,7 +112,7 @@ def _acting_names(text: str) -> list[str]:
 def _base(surface: str) -> str:
     """The name without honorific suffix or title: "Mr. Darcy" -> "darcy", "Naruto-kun" -> "naruto"."""
     words = _HONORIFIC.sub("", surface).split()
-    if len(words) > 1 and re.fullmatch(_TITLES, words[0]):
+    if len(words) > 1 and re.fullmatch(TITLE_PATTERN, words[0]):
         words = words[1:]
     return key(" ".join(words))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from audiodrama.attribution.characters import Mention, Roster
-from audiodrama.attribution.discovery import proper_name_at, title_gender
+from audiodrama.attribution.discovery import proper_name_at
 from audiodrama.attribution.quotes import Quote
 from audiodrama.attribution.ranker import BASE, FEATURES, GENDERED, HISTORY, Ranker
 from audiodrama.attribution.tags import (
@@ -26,6 +26,7 @@ from audiodrama.attribution.tags import (
     tag_after,
     tag_before,
 )
+from audiodrama.attribution.titles import title_gender
 from audiodrama.script import DIALOGUE, THOUGHT
 from audiodrama.text import TEXT, Chapter
 

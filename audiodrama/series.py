@@ -657,9 +657,9 @@ def run_jobs(jobs: Sequence[Job], workers: int, done: Callable[[Job, Outcome], N
                 job = waiting.popleft()
                 receiver, sender = context.Pipe(duplex=False)
                 process = context.Process(target=_episode_worker, args=(job, os.getpid(), sender))
+                running[receiver] = (job, process)  # before it starts: a Ctrl-C while it does still stops it
                 process.start()
                 sender.close()  # the worker's end: EOF here when it dies
-                running[receiver] = (job, process)
             for receiver in wait(list(running)):
                 job, process = running.pop(receiver)
                 try:
@@ -671,9 +671,10 @@ def run_jobs(jobs: Sequence[Job], workers: int, done: Callable[[Job, Outcome], N
                 process.join()
                 done(job, outcome)
     finally:
-        for _, process in running.values():
+        started = [(receiver, process) for receiver, (_, process) in running.items() if process.pid is not None]
+        for _, process in started:
             process.terminate()
-        for receiver, (_, process) in running.items():
+        for receiver, process in started:
             process.join()
             receiver.close()
 

@@ -480,3 +480,12 @@ def test_one_list_of_titles_gives_gender_and_begins_names():
     text = '"Halt!" cried Sergeant Cuff.\n\n"Why?" asked Princess Mary.\n\n"Because," said Cuff.\n'
     found = {c.name: c for c in discover_characters(chapter_from_text(text))}
     assert found["Princess Mary"].gender == "female" and found["Sergeant Cuff"].aliases == ("Cuff",)
+
+
+def test_turn_taking_stops_at_a_scene_break():
+    # A Handful of Dust: after '* * *' the reply is not the previous scene's speaker's
+    text = (
+        '"Ready?" said Naruto.\n\n"Yes," said Sasuke.\n\n* * *\n\n'
+        'When they were alone together, Sakura said to Tsunade, "Is he married?"\n\n"Yes."\n'
+    )
+    assert lines(text)[-1] == ("Tsunade", "Yes.")

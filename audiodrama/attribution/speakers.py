@@ -444,7 +444,10 @@ class _Speakers:
         for name in last.addressed:
             if name != last.speaker and name not in addressed:
                 return Decision(name, 0.6, "addressed in the previous line")
+        scene = self.chapter.paragraphs[index].scene
         for turn in reversed(turns[:-1]):
+            if self.chapter.paragraphs[turn.paragraph].scene != scene:
+                break  # the other side of an exchange is never in another scene
             if turn.speaker and turn.speaker != last.speaker and turn.speaker not in addressed:
                 return Decision(turn.speaker, 0.55, _TURN_TAKING)
         return None

@@ -30,10 +30,10 @@ _ACTS = re.compile(
 )
 """A verb right after a name: the name is a sentence subject."""
 _MIN_ACTING = 3
+"""How often a name no tag gives must act in the narration to be taken for a character."""
 _FEW_TAGGED = 2
 """Below this many names in speech tags, names acting in the narration are characters too (beyond
 it they would be places as often as people: "Netherfield was let")."""
-"""How often a name no tag gives must act in the narration to be taken for a character."""
 _PRONOUN_NEAR = re.compile(r"\b(he|she)\b", re.IGNORECASE)
 
 

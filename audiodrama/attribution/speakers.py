@@ -50,12 +50,13 @@ _BEAM = 4
 _MARGIN = math.log(20)
 """A hypothesis this much less likely (log) than the best is dropped."""
 _NEW_NAME = "a name the cast lacks"
+"""How a tag naming someone outside the roster is resolved: the name is the speaker."""
 GROUP_SPEAKER = "Group"
 """The speaker of a line several characters say at once ("her friends yelled")."""
 _GROUP = "several speakers"
+"""How a tag naming several people is resolved: the speaker is `GROUP_SPEAKER`."""
 _NAMING = ("name", _NEW_NAME, _GROUP, "first-person narrator")
 """How a tag found its speaker when it says who, not which gender."""
-"""How a tag naming someone outside the roster is resolved: the name is the speaker."""
 _CONTINUES = "speech continues from the last paragraph"
 _TURN_TAKING = "turn-taking"
 

@@ -36,10 +36,10 @@ THOUGHT_VERBS = word_set(
 _PARTICLE_VERBS = {"went": ("on",), "put": ("in",), "broke": ("in",), "cut": ("in",), "chimed": ("in",)}
 """Verbs that report speech with their particle ("went on", "put in")."""
 _PARTICLES = ("out", "up", "in", "on")
+"""Particles a speech verb may take ("called out", "spoke up")."""
 _SUBJECT_FIRST_PARTICLES = ("out", "up")
 """Particles taken into a tag after its verb ("she called out", "he spoke up"); not "in" or "on",
 which after a subject and verb begin a phrase of their own ("he said in a low voice")."""
-"""Particles a speech verb may take ("called out", "spoke up")."""
 
 _PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
 """Verbs that put someone else's speech after their subject ("he heard a voice say")."""

@@ -326,6 +326,16 @@ def test_pronoun_tag_before_the_quote_and_adverbs_make_one_tag():
     assert kinds == [(TAG, "he said weakly."), (TAG, "Sakura said,")]
 
 
+def test_a_tag_ending_the_narration_paragraph_before_names_the_speaker():
+    # Anne of Green Gables, ch. 33: the tag closes one paragraph, the speech opens the next
+    text = (
+        '"I wish I could sleep until it is over," said Sakura.\n\n'
+        "Tsunade knew it would be useless to ask how Naruto had fared, so she merely said:\n\n"
+        '"Oh, you will pass all right. Don\'t worry."\n'
+    )
+    assert [s for s, _ in lines(text)] == ["Sakura Haruno", "Tsunade"]
+
+
 def test_a_tag_inside_an_action_stays_narration():
     text = 'Naruto turned and asked, "Why?"\n'
     assert segments_of(text)[0] == (NARRATION, None, "Naruto turned and asked,")

@@ -209,6 +209,8 @@ class _Speakers:
         """`around()` and the position it was computed for."""
         self.runs: list[tuple[int, int]] = []
         """For each paragraph with quotes, the positions (start, end) of its run of consecutive ones."""
+        self.quoted: set[int] = set()
+        """Paragraphs with quotes."""
         self.calls: list[tuple[str, ...]] = []
         """Whom the quotes of each paragraph with quotes address by name (shared names resolved
         by the context at the start)."""
@@ -338,8 +340,22 @@ class _Speakers:
             tag = tag_after(self.text, q.end, after_end, self.subject_at) if q.closed else None
             if tag is None:
                 tag = tag_before(self.text, gaps[k][0], q.start, self.subject_at)
+            if tag is None and k == 0 and not q.continues and self.introduced(index, q):
+                # "... so she merely said:" closing the narration paragraph before; a bare
+                # subject and verb only, for a long sentence's subject is too often another
+                previous = self.chapter.paragraphs[index - 1]
+                tag = tag_before(self.text, previous.start, previous.end, self.subject_at)
+                if tag is not None and tag.phrase is None:
+                    tag = None
             tags.append(tag)
         return tuple(tags)
+
+    def introduced(self, index: int, quote: Quote) -> bool:
+        """True when the quote opens paragraph `index` and a paragraph of narration alone comes just before it."""
+        if index == 0 or self.text[self.chapter.paragraphs[index].start : quote.start].strip():
+            return False
+        previous = self.chapter.paragraphs[index - 1]
+        return previous.kind == TEXT and (index - 1) not in self.quoted
 
     def certain(self, tags: tuple[Tag | None, ...]) -> str | None:
         """The character a paragraph's tags name beyond doubt (a name only one character has)."""
@@ -676,6 +692,7 @@ class _Speakers:
                 end += 1
             spans.append((quotes[k].paragraph, k, end))
             k = end
+        self.quoted = {q.paragraph for q in quotes}
         tags = [self.tags(index, quotes[k:end]) for index, k, end in spans]
         self.anchors = [(index, self.certain(t)) for (index, _, _), t in zip(spans, tags, strict=True)]
         self.calls = [self.vocatives(quotes[k:end]) for _, k, end in spans]

@@ -39,7 +39,12 @@ for Elizabeth). Tried and measured held out, no gain: salience-weighted pronoun 
 character of each gender to open a sentence, a scene-membership candidate filter or feature, the
 characters named in the narration leading into an exchange, the next line's vocative, a wider
 beam, unnormalised beam scores, a harder vocative constraint, gradient-boosted trees over the
-same features (+0.5% per decision even with the true history). What would close the gap: a
+same features (+0.5% per decision even with the true history), an exchange boundary where a quote
+paragraph opens with long narration, each character's word profile from their tagged lines (naive
+Bayes; worse by 0.003), a softmax ranker objective instead of per-candidate logistic regression
+(worse by 0.007), a pronoun with no one of its gender at hand going to the most tagged character
+of that gender, and tag addressees ("she yelled at the guards") as the next turn's speaker (one
+seed line right, PDNC 0.001 worse). What would close the gap: a
 model trained on whole exchanges rather than single turns (the errors are inherited),
 coreference of epithets and kinship terms to names, and more annotated novels. Seeds: the
 telepathy scenes (Kurama speaks inside Naruto's mind, untagged, with turns dropped). Held-out

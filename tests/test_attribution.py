@@ -61,6 +61,17 @@ def test_pronoun_tag_resolves_by_gender():
     assert lines(text) == [("Naruto Uzumaki", "Sakura?")]
 
 
+def test_a_paragraph_opening_on_a_pronoun_action_names_the_speaker_by_gender():
+    # seed chapter 001: no tag, the paragraph opens on his action; turn-taking alone says Sasuke
+    text = (
+        '"Let\'s go," said Sasuke.\n\n'
+        "Naruto stood apart, his eyes red.\n\n"
+        '"I\'m sorry," said Sakura.\n\n'
+        'He bared his elongated teeth at her in a snarl. "Well, let me tell you, I don\'t want anything."\n'
+    )
+    assert [s for s, _ in lines(text)] == ["Sasuke Uchiha", "Sakura Haruno", "Naruto Uzumaki"]
+
+
 def test_a_pronoun_tag_after_the_same_speaker_went_on_acting_keeps_her():
     # seed chapter 000: the turn before is Sakura's, but she went on acting after her quote
     text = (

@@ -23,6 +23,7 @@ from audiodrama.attribution.tags import (
     PREPOSITIONS,
     PRONOUNS,
     Tag,
+    action_beat,
     tag_after,
     tag_before,
 )
@@ -34,10 +35,6 @@ _RECENT = 40
 _CANDIDATES = 8
 """How many of the characters last mentioned are candidates."""
 _TURN_WINDOW = 8
-_PRONOUN_BEAT = re.compile(r"\s*(He|She)\b")
-"""Narration before a quote that opens on "He" or "She": an action beat ("He bared his teeth. \"...\"")."""
-_ACTING = "acting"
-"""The verb of the `Tag` an action beat makes."""
 """How many paragraphs back a quote paragraph still counts as a turn of the same exchange."""
 _FAR = math.log(20000)
 """Log distance (characters) at which the distance feature saturates."""
@@ -352,9 +349,7 @@ class _Speakers:
                 if tag is not None and tag.phrase is None:
                     tag = None
             if tag is None:
-                # "He bared his teeth at her. "Well, ..."": the pronoun points at the speaker as a tag's would
-                beat = _PRONOUN_BEAT.match(self.text, gaps[k][0], q.start)
-                tag = Tag(beat.start(1), beat.end(1), beat.group(1), _ACTING, False) if beat else None
+                tag = action_beat(self.text, gaps[k][0], q.start)
             tags.append(tag)
         return tuple(tags)
 
@@ -401,7 +396,7 @@ class _Speakers:
             if tag and name:
                 kind = THOUGHT if tag.thought else DIALOGUE
                 confidence = 0.95 if how == "name" else 0.8
-                reason = f"action beat: {tag.subject}" if tag.verb == _ACTING else f"tag: {tag.verb} {tag.subject}"
+                reason = f"action beat: {tag.subject}" if tag.action else f"tag: {tag.verb} {tag.subject}"
                 decisions.append(Decision(name, confidence, reason, kind))
             else:
                 decisions.append(None)

@@ -41,6 +41,11 @@ _SUBJECT_FIRST_PARTICLES = ("out", "up")
 """Particles taken into a tag after its verb ("she called out", "he spoke up"); not "in" or "on",
 which after a subject and verb begin a phrase of their own ("he said in a low voice")."""
 
+ACTING = "acting"
+"""The verb of the `Tag` an action beat makes (`action_beat`)."""
+_PRONOUN_BEAT = re.compile(r"\s*(He|She)\b")
+"""Narration before a quote that opens on "He" or "She"."""
+
 _PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
 """Verbs that put someone else's speech after their subject ("he heard a voice say")."""
 
@@ -117,6 +122,11 @@ class Tag:
     def thought(self) -> bool:
         """True when the verb reports a thought."""
         return self.verb in THOUGHT_VERBS
+
+    @property
+    def action(self) -> bool:
+        """True for an action beat rather than a speech tag (`action_beat`)."""
+        return self.verb == ACTING
 
 
 def _is_verb(word: str) -> bool:
@@ -209,6 +219,13 @@ def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
             phrase = (span[0], _adverbs_end(toks, verb_end)) if bare else None
             return Tag(span[0], span[1], text[span[0] : span[1]], verb, False, phrase)
     return None
+
+
+def action_beat(text: str, start: int, end: int) -> Tag | None:
+    """An action beat opening the narration text[start:end] before a quote ("He bared his teeth at
+    her. \"Well, ...\""): its pronoun points at the speaker as a tag's would. None without one."""
+    beat = _PRONOUN_BEAT.match(text, start, end)
+    return Tag(beat.start(1), beat.end(1), beat.group(1), ACTING, False) if beat else None
 
 
 def _verb_with_particle(toks: list[tuple[int, int, str]], index: int) -> tuple[str, int]:

@@ -358,6 +358,15 @@ def test_cast_names_are_known_by_their_first_and_last_words():
     assert [s for s, _ in lines(text, cast)] == ["Jenny Abdul Akbar", "Mr. Losberne"]
 
 
+def test_names_match_with_or_without_accents_and_with_accents_lost_to_question_marks():
+    cast = Cast(characters=(Character("Thérèse de Vitré", (), "female"), Character("Zoe Brand", (), "female")))
+    text = (
+        '"Trinidad," said Th?r?se.\n\n"Port of Spain," said Therese.\n\n'
+        '"Home," said Thérèse.\n\n"Away," said Zoë.\n'
+    )
+    assert [s for s, _ in lines(text, cast)] == ["Thérèse de Vitré"] * 3 + ["Zoe Brand"]
+
+
 def test_a_shared_first_name_goes_to_the_one_in_the_scene():
     cast = Cast(
         characters=(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -67,8 +69,32 @@ class Mention:
 
 
 def key(surface: str) -> str:
-    """Normal form for comparing names: case-folded, dots dropped, blanks folded."""
-    return " ".join(surface.replace(".", " ").casefold().split())
+    """Normal form for comparing names: case-folded, accents and dots dropped, blanks folded."""
+    return " ".join(_unaccented(surface).replace(".", " ").casefold().split())
+
+
+def _unaccented(text: str) -> str:
+    """`text` with each accented letter replaced by its plain one ("Therese" for "Thérèse"), one
+    character for one so offsets hold."""
+    if text.isascii():
+        return text
+    return text.translate({ord(c): _plain_letter(c) for c in set(text) if not c.isascii()})
+
+
+@functools.cache
+def _plain_letter(letter: str) -> str:
+    """The letter without its accent, or the letter itself when that is not a single character."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", letter) if not unicodedata.combining(c))
+    return plain if len(plain) == 1 else letter
+
+
+def _spellings(surface: str) -> tuple[str, ...]:
+    """A name as the cast writes it, without its accents, and with each accented letter lost to a
+    "?" as in texts once saved in ASCII ("Thérèse", "Therese", "Th?r?se")."""
+    if surface.isascii():
+        return (surface,)
+    lost = "".join(c if c.isascii() else "?" for c in surface)
+    return tuple(dict.fromkeys((surface, _unaccented(surface), lost)))
 
 
 class Roster:
@@ -81,7 +107,7 @@ class Roster:
         surfaces: set[str] = set()
         for person in people:
             self.people.setdefault(person.name, person)
-            for surface in (person.name, *person.aliases):
+            for surface in (spelling for alias in (person.name, *person.aliases) for spelling in _spellings(alias)):
                 names = self._by_key.setdefault(key(surface), [])
                 if person.name not in names:
                     names.append(person.name)
@@ -104,6 +130,8 @@ class Roster:
             f"(?=[{re.escape(c + c.upper())}])(?:{'|'.join(group)})" for c, group in sorted(by_initial.items())
         )
         self._pattern = re.compile(rf"(?<![\w-])(?:{body})(?![\w])") if body else None
+        self._plain: tuple[str, str] = ("", "")
+        """The last text searched and that text without accents, searched in its place."""
 
     @classmethod
     def from_cast(cls, cast: Cast) -> Roster:
@@ -143,7 +171,7 @@ class Roster:
 
     def match(self, text: str, pos: int, limit: int) -> tuple[int, int] | None:
         """The span of a character's name starting exactly at `pos`, if any."""
-        m = self._pattern.match(text, pos, limit) if self._pattern is not None else None
+        m = self._pattern.match(self._searched(text), pos, limit) if self._pattern is not None else None
         return (m.start(), m.end()) if m and self.lookup(m.group()) else None
 
     def mentions(self, text: str, start: int, end: int) -> list[Mention]:
@@ -151,11 +179,17 @@ class Roster:
         if self._pattern is None or start >= end:
             return []
         found = []
-        for m in self._pattern.finditer(text, start, end):
+        for m in self._pattern.finditer(self._searched(text), start, end):
             names = self.lookup(m.group())
             if names:
                 found.append(Mention(m.start(), m.end(), names))
         return found
+
+    def _searched(self, text: str) -> str:
+        """`text` without accents, so that a cast's "Therese" finds "Thérèse" (kept for the next call)."""
+        if self._plain[0] is not text:
+            self._plain = (text, _unaccented(text))
+        return self._plain[1]
 
 
 def _one_letter_off(a: str, b: str) -> bool:

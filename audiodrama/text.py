@@ -210,7 +210,7 @@ def _kind(text: str, start: int, end: int) -> str:
     first = words[0]
     if _HEADING_START.match(first) and (len(words) == 1 or _ROMAN.fullmatch(words[1]) or words[1][:1].isupper()):
         return HEADING
-    if len(words) == 1 and _ROMAN.fullmatch(first):
+    if len(words) == 1 and _ROMAN.fullmatch(first.strip("[]()")):
         return HEADING
     letters = [c for c in body if c.isalpha()]
     if len(letters) >= 4 and all(c.isupper() for c in letters) and body[-1] not in "!?,;:":

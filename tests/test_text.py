@@ -58,6 +58,13 @@ def test_seed_location_headings():
     assert not any('"' in h for h in headings)
 
 
+@pytest.mark.parametrize("number", ["III", "[III]", "(4)", "IV."])
+def test_a_section_number_alone_on_its_line_is_a_heading_opening_a_scene(number):
+    chapter = chapter_from_text(f'"Up," said Brenda.\n\n{number}\n\n"Where\'s mummy gone?"\n')
+    assert bodies(chapter, HEADING) == [number]
+    assert [p.scene for p in chapter.paragraphs] == [0, 1, 1]
+
+
 def test_title_falls_back_to_the_file_stem(tmp_path):
     path = tmp_path / "episode-7.txt"
     path.write_text("Just one plain sentence of narration here, nothing more to it.\n", encoding="utf-8")

@@ -367,6 +367,14 @@ def test_names_match_with_or_without_accents_and_with_accents_lost_to_question_m
     assert [s for s, _ in lines(text, cast)] == ["Thérèse de Vitré"] * 3 + ["Zoe Brand"]
 
 
+def test_a_first_person_narrator_speaks_the_lines_tagged_said_i_and_was_my_reply():
+    cast = Cast(characters=(Character("Alexis", (), "male"), Character("Mr. Astley", (), "male")))
+    exchange = '"Good evening, Alexis," said Mr. Astley.\n\n"Good evening," said I.\n\n'
+    text = exchange * 5 + '"Does she like flowers?" asked Mr. Astley.\n\n"I cannot say," was my reply.\n'
+    last = [s for s in attribute(chapter_from_text(text), cast).segments if s.kind == "dialogue"][-1]
+    assert (last.speaker, last.reason) == ("Alexis", "tag: was my")
+
+
 def test_a_shared_first_name_goes_to_the_one_in_the_scene():
     cast = Cast(
         characters=(

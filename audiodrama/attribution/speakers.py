@@ -58,6 +58,8 @@ _GROUP = "several speakers"
 """How a tag naming several people is resolved: the speaker is `GROUP_SPEAKER`."""
 _NAMING = ("name", _NEW_NAME, _GROUP, "first-person narrator")
 """How a tag found its speaker when it says who, not which gender."""
+_MY_WORDS = re.compile(r"\s+(?:[a-z]+\s+)?(?:reply|answer|remark|retort|rejoinder|response|comment|exclamation)\b")
+"""What makes "my" the subject of a tag: the words it owns ("was my reply", "was my calm retort")."""
 _CONTINUES = "speech continues from the last paragraph"
 _TURN_TAKING = "turn-taking"
 
@@ -240,7 +242,7 @@ class _Speakers:
         while end < limit and self.text[end].isalpha():
             end += 1
         word = self.text[pos:end]
-        if word.lower() in PRONOUNS:
+        if word.lower() in PRONOUNS and (word.lower() != "my" or _MY_WORDS.match(self.text, end, limit)):
             return pos, end
         if word.islower() and len(self.roster.lookup(word)) == 1:
             return pos, end  # a one-word name written in lower case: "said nanny"

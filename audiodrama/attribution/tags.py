@@ -49,8 +49,9 @@ _PRONOUN_BEAT = re.compile(r"\s*(He|She)\b")
 _PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
 """Verbs that put someone else's speech after their subject ("he heard a voice say")."""
 
-PRONOUNS = {"he": "male", "she": "female", "him": "male", "her": "female", "i": "self", "we": "self"}
-"""Subject pronouns and the gender they point at (`self` for the first-person narrator)."""
+PRONOUNS = {"he": "male", "she": "female", "him": "male", "her": "female", "i": "self", "we": "self", "my": "self"}
+"""Subject pronouns and the gender they point at (`self` for the first-person narrator); "my" only
+as a tag says "was my reply"."""
 
 GENDERED_NOUNS = {
     **dict.fromkeys(

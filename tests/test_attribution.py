@@ -375,6 +375,13 @@ def test_a_first_person_narrator_speaks_the_lines_tagged_said_i_and_was_my_reply
     assert (last.speaker, last.reason) == ("Alexis", "tag: was my")
 
 
+def test_a_name_made_by_someone_elses_does_not_lend_its_first_word():
+    cast = Cast(characters=(Character("Brenda Last", (), "female"), Character("Brenda's Mother", (), "female")))
+    assert Roster.from_cast(cast).lookup("Brenda") == ("Brenda Last",)
+    text = '"Tea?" asked Mrs. Rattery.\n\n"Please," said Brenda.\n'
+    assert lines(text, cast)[-1][0] == "Brenda Last"
+
+
 def test_a_shared_first_name_goes_to_the_one_in_the_scene():
     cast = Cast(
         characters=(

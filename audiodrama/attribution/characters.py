@@ -41,6 +41,8 @@ _ROLES = {
 """Titles that also name their bearer as a role, with "the" ("the doctor" for "Dr. Losberne")."""
 _MIN_RESEMBLING = 6
 """A word or name shorter than this is never taken for a misprint of the other."""
+_POSSESSIVE = re.compile(r"['’][sS]\b")
+"""A possessive in a name ("Brenda's Mother"): the name says whose relation, not who."""
 _TITLE_DOT = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Mme|Mlle|Messrs|Capt|Col|Gen|Lt|Prof|Sgt|Rev)\\\.")
 
 
@@ -208,9 +210,10 @@ def _one_letter_off(a: str, b: str) -> bool:
 
 def _name_parts(surface: str) -> tuple[str, ...]:
     """The first and last word of a multi-word name, when they look like names ("Jenny", "Akbar"),
-    and "the <role>" for a role title before a name ("the doctor" for "Dr. Losberne")."""
+    and "the <role>" for a role title before a name ("the doctor" for "Dr. Losberne"); none for a
+    name made by someone else's ("Brenda's Mother" is not "Brenda")."""
     words = surface.replace("-", " - ").split()
-    if len(words) < 2 or words[0].casefold() in _DETERMINERS:
+    if len(words) < 2 or words[0].casefold() in _DETERMINERS or _POSSESSIVE.search(surface):
         return ()
     role = _ROLES.get(key(words[0]))
     found = [f"the {role}"] if role else []

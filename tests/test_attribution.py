@@ -382,6 +382,12 @@ def test_a_name_made_by_someone_elses_does_not_lend_its_first_word():
     assert lines(text, cast)[-1][0] == "Thérèse de Vitré"
 
 
+def test_an_alias_after_an_article_in_a_tag_names_the_speaker():
+    cast = Cast(characters=(Character("Hare", ("March Hare",), "male"), Character("The Hatter", (), "male")))
+    text = '"Have some wine," said the Hatter.\n\n"There isn\'t any," said Alice.\n\n"No," said the March Hare.\n'
+    assert lines(text, cast)[-1][0] == "Hare"
+
+
 def test_a_shared_first_name_goes_to_the_one_in_the_scene():
     cast = Cast(
         characters=(

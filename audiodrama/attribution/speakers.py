@@ -58,6 +58,7 @@ _GROUP = "several speakers"
 """How a tag naming several people is resolved: the speaker is `GROUP_SPEAKER`."""
 _NAMING = ("name", _NEW_NAME, _GROUP, "first-person narrator")
 """How a tag found its speaker when it says who, not which gender."""
+_ARTICLE = re.compile(r"(?:the|a|an)\s+", re.IGNORECASE)
 _MY_WORDS = re.compile(r"\s+(?:[a-z]+\s+)?(?:reply|answer|remark|retort|rejoinder|response|comment|exclamation)\b")
 """What makes "my" the subject of a tag: the words it owns ("was my reply", "was my calm retort")."""
 _CONTINUES = "speech continues from the last paragraph"
@@ -227,11 +228,15 @@ class _Speakers:
     # -- subjects -------------------------------------------------------------------------------
 
     def subject_at(self, pos: int, limit: int) -> tuple[int, int] | None:
-        """The span of a name, alias, descriptor or subject pronoun starting at `pos`, else of a
-        proper name the roster lacks ("said Mr. Hobbs")."""
+        """The span of a name or alias (after an article too: "the March Hare"), descriptor or subject
+        pronoun starting at `pos`, else of a proper name the roster lacks ("said Mr. Hobbs")."""
         m = self.roster.match(self.text, pos, limit)
         if m:
             return m
+        article = _ARTICLE.match(self.text, pos, limit)
+        m = self.roster.match(self.text, article.end(), limit) if article else None
+        if m:
+            return m  # "said the March Hare" for a cast's "March Hare"
         group = GROUP.match(self.text, pos, limit)
         if group:
             return group.span()

@@ -388,6 +388,12 @@ def test_an_alias_after_an_article_in_a_tag_names_the_speaker():
     assert lines(text, cast)[-1][0] == "Hare"
 
 
+def test_a_tag_before_the_quote_keeps_the_title_of_its_name():
+    cast = Cast(characters=(Character("Mr. Bennet", (), "male"), Character("Mrs. Bennet", (), "female")))
+    text = 'The girls stared at their father. Mrs. Bennet said only, "Nonsense, nonsense!"\n'
+    assert lines(text, cast) == [("Mrs. Bennet", "Nonsense, nonsense!")]
+
+
 def test_a_shared_first_name_goes_to_the_one_in_the_scene():
     cast = Cast(
         characters=(

@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from audiodrama.attribution.titles import TITLES
+from audiodrama.attribution.titles import ABBREVIATED_TITLES, TITLES
 from audiodrama.cast import Cast
 from audiodrama.text import word_set
 
@@ -43,7 +43,8 @@ _MIN_RESEMBLING = 6
 """A word or name shorter than this is never taken for a misprint of the other."""
 _POSSESSIVE = re.compile(r"['’][sS]\b")
 """A possessive in a name ("Brenda's Mother"): the name says whose relation, not who."""
-_TITLE_DOT = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Mme|Mlle|Messrs|Capt|Col|Gen|Lt|Prof|Sgt|Rev)\\\.")
+_TITLE_DOT = re.compile(rf"\b({'|'.join(sorted(t.capitalize() for t in ABBREVIATED_TITLES))})\\\.")
+"""A title's escaped full stop in an alias's pattern, which the text may leave out ("Mrs Bennet")."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from audiodrama.attribution.titles import ABBREVIATED_TITLES
 from audiodrama.text import word_set
 
 SPEECH_VERBS = word_set(
@@ -88,6 +89,8 @@ GROUP = re.compile(
 (when the cast has no character by that name). Not a bare "everyone" or "all", which as often end
 the clause before the speaker's verb ("she thanked everyone and said")."""
 
+_TITLE_BEFORE = re.compile(rf"(?<![\w.])(?i:{'|'.join(sorted(ABBREVIATED_TITLES, key=len, reverse=True))})$")
+"""A title ending just before a full stop ("Mrs" in "Mrs. Bennet")."""
 _NAME_WORDS = 3
 """How many words before a tag's subject may still begin the same name ("Lady St Cloud")."""
 _RELATIVE_WORDS = 3
@@ -197,7 +200,7 @@ def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
     tail = text[start:end].rstrip()
     if not tail or (tail[-1] not in ",:—-" and not _is_verb(tail.split()[-1])):
         return None
-    clause_start = start + max(tail.rfind(c) for c in '.!?;"') + 1
+    clause_start = start + _clause_start(tail)
     toks = words(text, clause_start, end)
     verb_index = next((k for k in range(len(toks) - 1, -1, -1) if _is_verb(toks[k][2])), None)
     if verb_index is None:
@@ -220,6 +223,16 @@ def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
             phrase = (span[0], _adverbs_end(toks, verb_end)) if bare else None
             return Tag(span[0], span[1], text[span[0] : span[1]], verb, False, phrase)
     return None
+
+
+def _clause_start(tail: str) -> int:
+    """Where the last clause of `tail` begins: just past its last full stop, mark or semicolon,
+    passing over a title's full stop ("Mrs. Bennet said only,")."""
+    end = len(tail)
+    while True:
+        end = max(tail.rfind(c, 0, end) for c in '.!?;"')
+        if end < 0 or tail[end] != "." or _TITLE_BEFORE.search(tail, max(0, end - 8), end) is None:
+            return end + 1
 
 
 def action_beat(text: str, start: int, end: int) -> Tag | None:

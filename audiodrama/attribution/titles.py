@@ -13,6 +13,8 @@ OTHER_TITLES = word_set(
 )
 TITLES = MALE_TITLES | FEMALE_TITLES | OTHER_TITLES
 """Every title, lower case and without its full stop."""
+ABBREVIATED_TITLES = word_set("mr mrs ms dr st mme mlle messrs capt col gen lt prof sgt rev")
+"""Titles written short with a full stop ("Mrs.", "Dr."), lower case and without it."""
 
 TITLE_PATTERN = "|".join(
     f"{title.capitalize()}\\.?" for title in sorted(TITLES, key=lambda t: (-len(t), t)) if len(title) > 1

@@ -394,6 +394,15 @@ def test_a_tag_before_the_quote_keeps_the_title_of_its_name():
     assert lines(text, cast) == [("Mrs. Bennet", "Nonsense, nonsense!")]
 
 
+def test_a_pronoun_tag_after_a_named_tag_in_the_paragraph_is_that_speaker():
+    cast = Cast(characters=(Character("Polina", (), "female"), Character("Grandmother", (), "female")))
+    text = (
+        'Grandmother left the room.\n\n'
+        '"You know he has not," retorted Polina angrily. "But where did you meet him?" She said this after a pause.\n'
+    )
+    assert lines(text, cast) == [("Polina", "You know he has not,"), ("Polina", "But where did you meet him?")]
+
+
 def test_a_shared_first_name_goes_to_the_one_in_the_scene():
     cast = Cast(
         characters=(

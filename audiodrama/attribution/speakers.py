@@ -383,8 +383,9 @@ class _Speakers:
         gaps = _gaps(para.start, para.end, quotes)
         narration = [m for a, b in gaps for m in self.mentions(a, b)]
         addressed = self.vocatives(quotes)
-        # pronouns look back over what was said before the tag, this paragraph's narration included
-        early = [m for m in narration if m.start < next((t.start for t in tags if t), para.end)]
+        # pronouns look back over what was said before their tag, this paragraph's narration (and
+        # its earlier tags: "retorted Polina. ... She said this") included
+        early = [m for m in narration if m.start < max((t.start for t in tags if t), default=para.start)]
         last = self.turns[-1] if self.turns else None
         starts_with_quote = not self.text[para.start : quotes[0].start].strip()
         after_a_turn = last is not None and last.paragraph == index - 1

@@ -383,21 +383,29 @@ class _Speakers:
         gaps = _gaps(para.start, para.end, quotes)
         narration = [m for a, b in gaps for m in self.mentions(a, b)]
         addressed = self.vocatives(quotes)
-        # pronouns look back over what was said before their tag, this paragraph's narration (and
-        # its earlier tags: "retorted Polina. ... She said this") included
-        early = [m for m in narration if m.start < max((t.start for t in tags if t), default=para.start)]
         last = self.turns[-1] if self.turns else None
         starts_with_quote = not self.text[para.start : quotes[0].start].strip()
         after_a_turn = last is not None and last.paragraph == index - 1
         # whom the turn just before called by name is at hand as much as anyone named since
         called = [n for n in last.addressed if n != last.speaker] if after_a_turn else []
         self.recent.extend((para.start - 1, name) for name in called)
-        self.remember(early, lasting=False)
         avoid = last.speaker if after_a_turn and starts_with_quote else None
         if avoid is not None and self.acts_after_speaking(index - 1):
             avoid = None
-        resolved = [self.resolve(t, avoid) if t else (None, "") for t in tags]
-        self.forget(len(early) + len(called))
+        # pronouns look back over what was said before their tag, this paragraph's narration (and
+        # its earlier tags: "retorted Polina. ... She said this") included
+        resolved: list[tuple[str | None, str]] = []
+        read_up_to = 0
+        for tag in tags:
+            if tag is None:
+                resolved.append((None, ""))
+                continue
+            before = read_up_to
+            while read_up_to < len(narration) and narration[read_up_to].start < tag.start:
+                read_up_to += 1
+            self.remember(narration[before:read_up_to], lasting=False)
+            resolved.append(self.resolve(tag, avoid))
+        self.forget(read_up_to + len(called))
         default = self.default_speaker(index, quotes, narration, addressed, previous)
         decisions = []
         for tag, (name, how) in zip(tags, resolved, strict=True):

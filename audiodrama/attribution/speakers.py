@@ -59,6 +59,7 @@ _GROUP = "several speakers"
 _NAMING = ("name", _NEW_NAME, _GROUP, "first-person narrator")
 """How a tag found its speaker when it says who, not which gender."""
 _ARTICLE = re.compile(r"(?:the|a|an)\s+", re.IGNORECASE)
+"""An article before a cast alias in a tag ("said the March Hare")."""
 _MY_WORDS = re.compile(r"\s+(?:[a-z]+\s+)?(?:reply|answer|remark|retort|rejoinder|response|comment|exclamation)\b")
 """What makes "my" the subject of a tag: the words it owns ("was my reply", "was my calm retort")."""
 _CONTINUES = "speech continues from the last paragraph"

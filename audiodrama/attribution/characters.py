@@ -92,12 +92,13 @@ def _plain_letter(letter: str) -> str:
 
 
 def _spellings(surface: str) -> tuple[str, ...]:
-    """A name as the cast writes it, without its accents, and with each accented letter lost to a
-    "?" as in texts once saved in ASCII ("Thérèse", "Therese", "Th?r?se")."""
+    """The forms of a name the roster looks for in text searched without accents (`Roster._searched`):
+    the name without its accents, and with each accented letter lost to a "?" as in texts once
+    saved in ASCII ("Therese" and "Th?r?se" for "Thérèse")."""
     if surface.isascii():
         return (surface,)
     lost = "".join(c if c.isascii() else "?" for c in surface)
-    return tuple(dict.fromkeys((surface, _unaccented(surface), lost)))
+    return tuple(dict.fromkeys((_unaccented(surface), lost)))
 
 
 class Roster:

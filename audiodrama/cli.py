@@ -20,7 +20,7 @@ from rich.table import Table
 
 from audiodrama import __version__, runtime
 from audiodrama import script as scripts
-from audiodrama.cast import Cast, load_cast
+from audiodrama.casting.cast import Cast, load_cast
 from audiodrama.errors import AudiodramaError
 from audiodrama.files import write_text_atomic
 
@@ -114,8 +114,8 @@ def voices(
     lang: Annotated[str | None, typer.Option("--lang", help="Only voices whose language starts so.")] = None,
 ) -> None:
     """List the engine's voices and the variants (with their genders) that can follow a `+`."""
-    from audiodrama.autocast import AUTO_BASES, AUTO_VARIANTS
-    from audiodrama.voices import catalogue
+    from audiodrama.casting.autocast import AUTO_BASES, AUTO_VARIANTS
+    from audiodrama.synthesis.voices import catalogue
 
     voices = catalogue()
     auto = {*AUTO_BASES, *AUTO_VARIANTS["male"], *AUTO_VARIANTS["female"]}
@@ -146,7 +146,7 @@ def cast_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing cast file.")] = False,
 ) -> None:
     """Discover the chapters' characters and write a cast file with auto-cast voices to edit."""
-    from audiodrama.casting import init_cast
+    from audiodrama.casting.chapters import init_cast
 
     casting = init_cast(chapters, output, force)
     err.print(f"{output}: {len(casting.cast.characters)} characters; edit it, then `audiodrama audition {output}`")
@@ -161,7 +161,7 @@ def cast_check(
 
     Exit status 0 when all is well, 1 when something is reported, 2 when the cast cannot be read.
     """
-    from audiodrama.casting import check_cast
+    from audiodrama.casting.chapters import check_cast
 
     findings = check_cast(load_cast(cast), chapters or [])
     for finding in findings:
@@ -179,7 +179,7 @@ def audition(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the MP3s.")] = Path("auditions"),
 ) -> None:
     """Write a short MP3 per voice of the cast, to listen to before producing an episode."""
-    from audiodrama.audition import audition as audition_voices
+    from audiodrama.casting.audition import audition as audition_voices
 
     for made in audition_voices(load_cast(cast), output, character, chapter):
         out.print(f"{made.mp3}: {made.name}, {made.voice.describe()}", markup=False)
@@ -197,7 +197,7 @@ def batch(
 
     Exit status 0 when all went well, 1 when an episode failed, 2 when the manifest cannot be used.
     """
-    from audiodrama import series
+    from audiodrama.series import batch as series
 
     loaded = series.load_series(manifest)
     if dry_run:

@@ -15,15 +15,15 @@ import numpy as np
 
 from audiodrama import __version__, runtime
 from audiodrama import script as scripts
-from audiodrama.ambience import BedTrack
 from audiodrama.attribution import discover_characters, parse_file
-from audiodrama.cast import Cast, pronounce, voice_for
-from audiodrama.casting import cast_scripts
+from audiodrama.casting.cast import Cast, pronounce, voice_for
+from audiodrama.casting.chapters import cast_scripts
 from audiodrama.errors import InputError
-from audiodrama.export import LoudnessTarget, Tags, read_build, scene_chapters, write_episode, write_transcripts
+from audiodrama.export.mp3 import LoudnessTarget, Tags, read_build, scene_chapters, write_episode, write_transcripts
 from audiodrama.files import ensure_writable_dir, sweep_partials, write_text_atomic
-from audiodrama.loudness import Loudness, limit_stream
-from audiodrama.mix import (
+from audiodrama.mixing.ambience import BedTrack
+from audiodrama.mixing.loudness import Loudness, limit_stream
+from audiodrama.mixing.timeline import (
     MASTERING_REVISION,
     BedSource,
     Placement,
@@ -38,11 +38,11 @@ from audiodrama.mix import (
     measure_episode,
     render,
 )
-from audiodrama.script import HEADING, MUSIC, TAG, THOUGHT, Script, Segment
+from audiodrama.script import Script, Segment
 from audiodrama.settings import Settings
-from audiodrama.synthesis import Clip, ClipRequest, default_cache_dir, synthesize_all
-from audiodrama.text import read_chapter
-from audiodrama.voices import Voice
+from audiodrama.synthesis.clips import Clip, ClipRequest, default_cache_dir, synthesize_all
+from audiodrama.synthesis.voices import Voice
+from audiodrama.text.chapter import Kind, read_chapter
 
 SPEAKABLE = re.compile(r"\w")
 SCRIPT_SUFFIX = ".script"
@@ -92,7 +92,7 @@ def episode_name(source: Path) -> str:
 def voiced_segments(script: Script, radio_play: bool = False) -> list[Segment]:
     """The segments that make sound: something to say, in reading order (bare tags dropped for a
     radio play)."""
-    return [s for s in script.spoken() if SPEAKABLE.search(s.text) and not (radio_play and s.kind == TAG)]
+    return [s for s in script.spoken() if SPEAKABLE.search(s.text) and not (radio_play and s.kind == Kind.TAG)]
 
 
 def produce(
@@ -125,8 +125,8 @@ def produce(
     sweep_partials(out_dir)
     tags = tags or Tags(title=script.title or name, album=cast.title, comment=f"from {source.name}")
     if settings.announce_title:
-        segments.insert(0, Segment(HEADING, None, 0, 0, tags.title, paragraph=-1, scene=-1))
-    voices = [voice_for(cast, s.speaker if s.voiced_by_speaker else None, s.kind) for s in segments]
+        segments.insert(0, Segment(Kind.HEADING, None, 0, 0, tags.title, paragraph=-1, scene=-1))
+    voices = [voice_for(cast, s.voiced_by, s.kind) for s in segments]
     requests = [
         ClipRequest(text=pronounce(s.text, cast.pronunciations), voice=v,
                     label=f"{source.name} offset {s.start} ({s.speaker or 'narrator'})")
@@ -193,7 +193,7 @@ def place(lines: list[Line], settings: Settings, cache_dir: Path, ceiling: float
     """Master every clip under `ceiling` (cached), then lay the lines and the music out in time."""
 
     def mastered(line: Line) -> Path:
-        return master_clip(line.clip, line.segment.kind == THOUGHT, settings.levels, settings.sample_rate,
+        return master_clip(line.clip, line.segment.kind == Kind.THOUGHT, settings.levels, settings.sample_rate,
                            cache_dir, ceiling)
 
     placements = []
@@ -213,7 +213,7 @@ def with_music(placements: list[Placement], settings: Settings, cache_dir: Path)
         if path is None:
             return []
         mastered = master_music(path, settings.levels, settings.sample_rate, cache_dir)
-        segment = Segment(MUSIC, None, 0, 0, title, paragraph=scene, scene=scene)
+        segment = Segment(Kind.MUSIC, None, 0, 0, title, paragraph=scene, scene=scene)
         return [Placement(segment, mastered, *clip_frames(mastered), voice_key=title, volume=1.0)]
 
     last_scene = placements[-1].segment.scene

@@ -6,25 +6,19 @@ segment, in reading order, the segments tiling the chapter.
 
 from __future__ import annotations
 
+import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from audiodrama.errors import InputError
+from audiodrama.text.chapter import Kind
 
-NARRATION = "narration"
-DIALOGUE = "dialogue"
-THOUGHT = "thought"
-HEADING = "heading"
-SCENE_BREAK = "scene_break"
-TAG = "tag"
-MUSIC = "music"
-"""Not written by the parser: intro or outro music the producer places on the timeline."""
-
-KINDS = (NARRATION, DIALOGUE, THOUGHT, HEADING, SCENE_BREAK, TAG)
-VOICED_BY_SPEAKER = (DIALOGUE, THOUGHT)
+SCRIPT_KINDS = tuple(kind for kind in Kind if kind not in (Kind.TEXT, Kind.MUSIC))
+"""The kinds a script file may hold (paragraph text and music are never in one)."""
+VOICED_BY_SPEAKER = frozenset((Kind.DIALOGUE, Kind.THOUGHT))
 """Kinds read in the speaker's voice; every other kind is read by the narrator."""
 
 
@@ -32,8 +26,8 @@ VOICED_BY_SPEAKER = (DIALOGUE, THOUGHT)
 class Segment:
     """One stretch of the chapter read by one voice."""
 
-    kind: str
-    """`narration`, `dialogue`, `thought`, `heading`, `scene_break` or `tag` (a bare speech tag)."""
+    kind: Kind
+    """What it is: narration, dialogue, a thought, a heading, a scene break or a bare speech tag."""
     speaker: str | None
     """Canonical character name for dialogue and thoughts; None for the narrator or when unknown."""
     start: int
@@ -56,6 +50,12 @@ class Segment:
         """True when a character, not the narrator, reads this segment."""
         return self.kind in VOICED_BY_SPEAKER
 
+    @property
+    def voiced_by(self) -> str | None:
+        """The character who reads this segment: its speaker for dialogue and thoughts, else None (the
+        narrator, or a line nobody could be found for)."""
+        return self.speaker if self.voiced_by_speaker else None
+
 
 @dataclass(frozen=True)
 class Script:
@@ -67,12 +67,15 @@ class Script:
     """Where the chapter came from (a path), for messages and metadata."""
     title: str = ""
     """The episode title, when known (first heading or the file name)."""
-    speakers: tuple[str, ...] = field(default=())
-    """Every speaker named in the script, in order of first appearance."""
+
+    @functools.cached_property
+    def speakers(self) -> tuple[str, ...]:
+        """Everyone with a line in the script, in order of first appearance."""
+        return tuple(dict.fromkeys(s.voiced_by for s in self.segments if s.voiced_by))
 
     def spoken(self) -> tuple[Segment, ...]:
         """The segments that make sound (scene breaks and empty text are silent)."""
-        return tuple(s for s in self.segments if s.kind != SCENE_BREAK and s.text.strip())
+        return tuple(s for s in self.segments if s.kind != Kind.SCENE_BREAK and s.text.strip())
 
 
 JSONL_KEYS = ("kind", "speaker", "start", "end", "text", "confidence", "reason", "paragraph", "scene")
@@ -81,7 +84,7 @@ JSONL_KEYS = ("kind", "speaker", "start", "end", "text", "confidence", "reason",
 
 def segment_dict(segment: Segment) -> dict:
     """The segment as a plain dict with the JSONL keys."""
-    return {k: getattr(segment, k) for k in JSONL_KEYS}
+    return {k: getattr(segment, k) for k in JSONL_KEYS} | {"kind": segment.kind.value}
 
 
 def to_jsonl(script: Script) -> str:
@@ -111,12 +114,12 @@ def to_text(script: Script) -> str:
         if s.scene != scene:
             out.append(f"\n--- scene {s.scene + 1} ---\n")
             scene = s.scene
-        if s.kind == SCENE_BREAK:
+        if s.kind == Kind.SCENE_BREAK:
             continue
-        if s.kind == HEADING:
+        if s.kind == Kind.HEADING:
             out.append(f"\n== {s.text} ==\n")
         elif s.kind in VOICED_BY_SPEAKER:
-            who = (s.speaker or "UNKNOWN").upper() + (" (thinking)" if s.kind == THOUGHT else "")
+            who = (s.speaker or "UNKNOWN").upper() + (" (thinking)" if s.kind == Kind.THOUGHT else "")
             flag = f"   [{s.confidence:.2f} {s.reason}]" if s.confidence < 0.7 else ""
             out.append(f"{who}: {s.text}{flag}\n")
         else:
@@ -154,8 +157,7 @@ def load_script(path: str | Path) -> Script:
                 column=items[k][2],
                 hint="keep segments in reading order",
             )
-    speakers = tuple(dict.fromkeys(s.speaker for s in segments if s.speaker and s.voiced_by_speaker))
-    return Script(segments, source, title or path.stem.removesuffix(".script"), speakers)
+    return Script(segments, source, title or path.stem.removesuffix(".script"))
 
 
 def _read(path: Path) -> str:
@@ -221,8 +223,8 @@ def _segment(item, path: Path, line: int, column: int) -> Segment:
     if missing:
         raise fail(f"segment without {', '.join(missing)}", "every segment needs kind, start, end and text")
     kind, speaker, start, end = item["kind"], item.get("speaker"), item["start"], item["end"]
-    if kind not in KINDS:
-        raise fail(f"unknown kind {kind!r}", "use one of " + ", ".join(KINDS))
+    if kind not in SCRIPT_KINDS:
+        raise fail(f"unknown kind {kind!r}", "use one of " + ", ".join(SCRIPT_KINDS))
     if speaker is not None and not isinstance(speaker, str):
         raise fail(f"speaker must be a name, not {speaker!r}", "write the character's name, or null")
     if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end):
@@ -231,7 +233,7 @@ def _segment(item, path: Path, line: int, column: int) -> Segment:
     if not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
         raise fail(f"confidence {confidence!r} is not in [0, 1]", "use a number from 0 to 1")
     return Segment(
-        kind,
+        Kind(kind),
         speaker or None,
         start,
         end,

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audiodrama.ambience import AmbienceSettings, BedRule
 from audiodrama.errors import InputError
-from audiodrama.mix import Levels, Pauses
+from audiodrama.mixing.ambience import AmbienceSettings, BedRule
+from audiodrama.mixing.timeline import Levels, Pauses
 from audiodrama.yamlfile import Node, read_yaml
 
 SAMPLE_RATES = (16000, 22050, 24000, 32000, 44100, 48000)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from audiodrama.attribution import attribute
 from audiodrama.attribution.ranker import MODEL_PATH
-from audiodrama.cast import Cast, Character
-from audiodrama.text import chapter_from_text
+from audiodrama.casting.cast import Cast, Character
+from audiodrama.text.chapter import chapter_from_text
 
 REPO = Path(__file__).resolve().parent.parent
 KINDS = ("explicit", "anaphoric", "implicit")

@@ -31,8 +31,8 @@ from audiodrama.attribution.characters import Roster
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.ranker import FEATURES, MODEL_PATH, Ranker
 from audiodrama.attribution.speakers import Example, decide_speakers
-from audiodrama.cast import load_cast
-from audiodrama.text import Chapter, chapter_from_text
+from audiodrama.casting.cast import load_cast
+from audiodrama.text.chapter import Chapter, chapter_from_text
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from audiodrama import runtime
-from audiodrama.ambience import (
+from audiodrama.errors import InputError
+from audiodrama.mixing.ambience import (
     GENERATED,
     AmbienceSettings,
     BedRule,
@@ -22,8 +23,7 @@ from audiodrama.ambience import (
     load_file_bed,
     make_loop,
 )
-from audiodrama.errors import InputError
-from audiodrama.mix import Cue, Timeline
+from audiodrama.mixing.timeline import Cue, Timeline
 from audiodrama.script import Segment
 from tests.measure import rms_db
 

@@ -18,9 +18,8 @@ from audiodrama.attribution.quotes import find_quotes
 from audiodrama.attribution.ranker import FEATURES, shipped_ranker
 from audiodrama.attribution.speakers import Example, decide_speakers
 from audiodrama.attribution.titles import TITLE_PATTERN, title_gender
-from audiodrama.cast import Cast, Character, load_cast
-from audiodrama.script import NARRATION, TAG, THOUGHT
-from audiodrama.text import BLANK, chapter_from_text, read_chapter
+from audiodrama.casting.cast import Cast, Character, load_cast
+from audiodrama.text.chapter import BLANK, Kind, chapter_from_text, read_chapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parser"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -39,7 +38,7 @@ CAST = Cast(
 def lines(text: str, cast: Cast | None = CAST) -> list[tuple[str | None, str]]:
     """(speaker, spoken text) of every voiced segment."""
     script = attribute(chapter_from_text(text), cast)
-    return [(s.speaker, s.text) for s in script.segments if s.kind != NARRATION and s.voiced_by_speaker]
+    return [(s.speaker, s.text) for s in script.segments if s.kind != Kind.NARRATION and s.voiced_by_speaker]
 
 
 def test_explicit_tags_in_both_orders():
@@ -144,7 +143,7 @@ def test_speech_verbs_with_particles_and_older_verbs_make_tags():
     )
     assert [s for s, _ in lines(text)] == ["Sakura Haruno", "Naruto Uzumaki", "Tsunade", "Sakura Haruno",
                                            "Naruto Uzumaki", "Sasuke Uchiha", "Sasuke Uchiha", "Sakura Haruno"]
-    assert [t for k, _, t in segments_of(text) if k == TAG] == [
+    assert [t for k, _, t in segments_of(text) if k == Kind.TAG] == [
         "put in Sakura.",
         "called out Naruto.",
         "subjoined Tsunade.",
@@ -153,7 +152,7 @@ def test_speech_verbs_with_particles_and_older_verbs_make_tags():
         "Sasuke spoke up sharply,",
         "Sakura said",
     ]
-    assert [t for k, _, t in segments_of('"Here," put Sakura down the cup.\n') if k == TAG] == []
+    assert [t for k, _, t in segments_of('"Here," put Sakura down the cup.\n') if k == Kind.TAG] == []
 
 
 def test_descriptor_alias_from_the_cast():
@@ -183,8 +182,8 @@ def test_turn_taking_in_an_untagged_exchange():
 def test_thought_tag_makes_a_thought():
     text = '"Damn she\'s stronger than I remembered." Tsunade thought to herself.\n'
     script = attribute(chapter_from_text(text), CAST)
-    quote = next(s for s in script.segments if s.kind != NARRATION)
-    assert (quote.kind, quote.speaker) == (THOUGHT, "Tsunade")
+    quote = next(s for s in script.segments if s.kind != Kind.NARRATION)
+    assert (quote.kind, quote.speaker) == (Kind.THOUGHT, "Tsunade")
 
 
 def test_unclosed_quote_runs_to_the_end_of_its_paragraph():
@@ -323,18 +322,18 @@ def test_bare_speech_tags_are_their_own_segments():
     text = '"I been ready." replied Sasuke with a rare small smile.\n\n"Yes," said Sasuke, "I will."\n'
     assert segments_of(text) == [
         ("dialogue", "Sasuke Uchiha", '"I been ready."'),
-        (TAG, None, "replied Sasuke"),
-        (NARRATION, None, "with a rare small smile."),
+        (Kind.TAG, None, "replied Sasuke"),
+        (Kind.NARRATION, None, "with a rare small smile."),
         ("dialogue", "Sasuke Uchiha", '"Yes,"'),
-        (TAG, None, "said Sasuke,"),
+        (Kind.TAG, None, "said Sasuke,"),
         ("dialogue", "Sasuke Uchiha", '"I will."'),
     ]
 
 
 def test_pronoun_tag_before_the_quote_and_adverbs_make_one_tag():
     text = 'Naruto slightly opened his eyes.\n\n"Sakura?" he said weakly.\n\nSakura said, "Rest."\n'
-    kinds = [(k, t) for k, _, t in segments_of(text) if k == TAG]
-    assert kinds == [(TAG, "he said weakly."), (TAG, "Sakura said,")]
+    kinds = [(k, t) for k, _, t in segments_of(text) if k == Kind.TAG]
+    assert kinds == [(Kind.TAG, "he said weakly."), (Kind.TAG, "Sakura said,")]
 
 
 def test_a_tag_ending_the_narration_paragraph_before_names_the_speaker():
@@ -349,7 +348,7 @@ def test_a_tag_ending_the_narration_paragraph_before_names_the_speaker():
 
 def test_a_tag_inside_an_action_stays_narration():
     text = 'Naruto turned and asked, "Why?"\n'
-    assert segments_of(text)[0] == (NARRATION, None, "Naruto turned and asked,")
+    assert segments_of(text)[0] == (Kind.NARRATION, None, "Naruto turned and asked,")
 
 
 def test_cast_names_are_known_by_their_first_and_last_words():

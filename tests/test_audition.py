@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audiodrama.audio import decode
-from audiodrama.audition import audition
-from audiodrama.cast import load_cast
+from audiodrama.casting.audition import audition
+from audiodrama.casting.cast import load_cast
+from audiodrama.mixing.audio import decode
 from tests.conftest import CASTS, SAMPLES, run_cli
 
 

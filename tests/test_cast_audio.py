@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from audiodrama.autocast import AUTO_PITCHES, AUTO_VARIANTS
-from audiodrama.cast import Cast, Character, Delivery, load_cast
+from audiodrama.casting.autocast import AUTO_PITCHES, AUTO_VARIANTS
+from audiodrama.casting.cast import Cast, Character, Delivery, load_cast
 from audiodrama.episode import produce
-from audiodrama.script import NARRATION, THOUGHT, Script, Segment, to_jsonl
+from audiodrama.script import Script, Segment, to_jsonl
 from audiodrama.settings import Settings
-from audiodrama.synthesis import ClipRequest, synthesize_all
-from audiodrama.voices import Voice
+from audiodrama.synthesis.clips import ClipRequest, synthesize_all
+from audiodrama.synthesis.voices import Voice
+from audiodrama.text.chapter import Kind
 from tests.conftest import CASTS
 from tests.measure import fundamental_hz, wav_samples
 
@@ -109,15 +110,15 @@ def test_recasting_one_character_resynthesises_only_their_lines(tmp_path: Path) 
 def test_thoughts_are_voiced_with_the_characters_thought_settings(tmp_path: Path) -> None:
     chapter = tmp_path / "thinks.txt"
     chapter.write_text("Hinata waited. Where is he? She looked away.\n", encoding="utf-8")
-    segments = (Segment(NARRATION, None, 0, 15, "Hinata waited."),
-                Segment(THOUGHT, "Hinata", 15, 28, "Where is he?", 0.9, "test"),
-                Segment(NARRATION, None, 29, 45, "She looked away."))
+    segments = (Segment(Kind.NARRATION, None, 0, 15, "Hinata waited."),
+                Segment(Kind.THOUGHT, "Hinata", 15, 28, "Where is he?", 0.9, "test"),
+                Segment(Kind.NARRATION, None, 29, 45, "She looked away."))
     script = tmp_path / "thinks.script.jsonl"
-    script.write_text(to_jsonl(Script(segments, str(chapter), "", ("Hinata",))), encoding="utf-8")
+    script.write_text(to_jsonl(Script(segments, str(chapter), "")), encoding="utf-8")
     speaking = Voice("en-us+f2", 170, 50)
     thinking = Voice("en-us+whisperf", 140, 50, 0.7)
     cast = Cast(characters=(Character("Hinata", gender="female", voice=speaking,
                                       thought=Delivery("en-us+whisperf", 140, None, 0.7)),))
     episode = produce(script, cast, tmp_path / "out", Settings(jobs=2))
-    cue = next(c for c in episode.timeline.cues if c.segment.kind == THOUGHT)
+    cue = next(c for c in episode.timeline.cues if c.segment.kind == Kind.THOUGHT)
     assert [cue.source] == render(thinking, text="Where is he?") != render(speaking, text="Where is he?")

@@ -10,14 +10,15 @@ from dataclasses import replace
 
 import pytest
 
-from audiodrama import autocast
 from audiodrama.attribution import parse_file
-from audiodrama.autocast import AUTO_BASES, AUTO_VARIANTS, DISTINCT, TOO_ALIKE, assign, distance
-from audiodrama.cast import Cast, Character, Voice, auto_voice, load_cast, voice_for
-from audiodrama.casting import cast_scripts, scene_partners
+from audiodrama.casting import autocast
+from audiodrama.casting.autocast import AUTO_BASES, AUTO_VARIANTS, DISTINCT, TOO_ALIKE, assign, distance
+from audiodrama.casting.cast import Cast, Character, Voice, auto_voice, load_cast, voice_for
+from audiodrama.casting.chapters import cast_scripts, scene_partners
 from audiodrama.runtime import SYSTEM_ESPEAK_DATA_DIRS
-from audiodrama.script import DIALOGUE, Script, Segment
-from audiodrama.voices import VoiceCatalogue
+from audiodrama.script import Script, Segment
+from audiodrama.synthesis.voices import VoiceCatalogue
+from audiodrama.text.chapter import Kind
 from tests.conftest import CASTS, REPO, SAMPLES
 
 NAMES = [f"{first} {last}" for first, last in itertools.product(
@@ -62,7 +63,7 @@ def test_auto_voice_is_the_same_on_every_machine() -> None:
     """Pinned: a change here re-voices every user's uncast characters."""
     assert auto_voice("Yamato", "male", Voice()) == Voice("en-gb-x-gbcwmd+m2", 170, 56, 1.0)
     assert auto_voice("Nurse", "female", Voice()) == Voice("en-us+f1", 180, 50, 1.0)
-    code = "from audiodrama.cast import *; print(auto_voice('Yamato', 'male', Voice()))"
+    code = "from audiodrama.casting.cast import *; print(auto_voice('Yamato', 'male', Voice()))"
     for seed in ("1", "2"):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout
@@ -76,8 +77,8 @@ def test_auto_voice_does_not_depend_on_other_characters() -> None:
 
 
 def one_scene(*speakers: str) -> Script:
-    segments = tuple(Segment(DIALOGUE, s, i, i + 1, "Hi.") for i, s in enumerate(speakers))
-    return Script(segments, speakers=tuple(dict.fromkeys(speakers)))
+    segments = tuple(Segment(Kind.DIALOGUE, s, i, i + 1, "Hi.") for i, s in enumerate(speakers))
+    return Script(segments)
 
 
 def test_scene_partners_are_kept_apart() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from audiodrama.cast import Cast
+from audiodrama.casting.cast import Cast
 from audiodrama.episode import produce
 from audiodrama.errors import EngineError
 from audiodrama.settings import Settings

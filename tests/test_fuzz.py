@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audiodrama.attribution import attribute
-from audiodrama.cast import CHARACTER_KEYS, load_cast
+from audiodrama.casting.cast import CHARACTER_KEYS, load_cast
 from audiodrama.errors import InputError
-from audiodrama.series import EPISODE_KEYS, SERIES_KEYS, load_series
+from audiodrama.series.batch import EPISODE_KEYS, SERIES_KEYS, load_series
 from audiodrama.settings import AMBIENCE_KEYS, TOP_KEYS, load_settings
-from audiodrama.text import chapter_from_text, decode
+from audiodrama.text.chapter import chapter_from_text, decode
 from tests.test_attribution import CAST, assert_tiles
 
 EXAMPLES = int(os.environ.get("AUDIODRAMA_FUZZ_EXAMPLES", "60"))

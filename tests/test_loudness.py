@@ -6,8 +6,8 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from audiodrama.loudness import LoudnessMeter, limit, measure, true_peak
-from audiodrama.mix import Levels, default_ceiling, master
+from audiodrama.mixing.loudness import LoudnessMeter, limit, measure, true_peak
+from audiodrama.mixing.timeline import Levels, default_ceiling, master
 
 RATE = 22050
 

@@ -8,9 +8,17 @@ import numpy as np
 import pytest
 from mutagen.id3 import ID3
 
-from audiodrama.audio import decode
-from audiodrama.export import LoudnessTarget, Tags, encode_mp3, scene_chapters, transcript, write_episode, write_tags
-from audiodrama.mix import Pauses, Placement, build_timeline, pause_before, render
+from audiodrama.export.mp3 import (
+    LoudnessTarget,
+    Tags,
+    encode_mp3,
+    scene_chapters,
+    transcript,
+    write_episode,
+    write_tags,
+)
+from audiodrama.mixing.audio import decode
+from audiodrama.mixing.timeline import Pauses, Placement, build_timeline, pause_before, render
 from audiodrama.script import Segment
 from tests.measure import silences, write_tone
 

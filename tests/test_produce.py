@@ -14,12 +14,12 @@ import pytest
 from mutagen.id3 import ID3
 from scipy.signal import correlate
 
-from audiodrama.ambience import BedTrack
-from audiodrama.audio import decode, load_clip
-from audiodrama.cast import load_cast
+from audiodrama.casting.cast import load_cast
 from audiodrama.episode import Episode, produce
-from audiodrama.loudness import true_peak
-from audiodrama.mix import render
+from audiodrama.mixing.ambience import BedTrack
+from audiodrama.mixing.audio import decode, load_clip
+from audiodrama.mixing.loudness import true_peak
+from audiodrama.mixing.timeline import render
 from audiodrama.settings import Settings
 from tests.conftest import CASTS, REPO, SAMPLES, run_cli
 from tests.measure import fundamental_hz, rms_db, silences

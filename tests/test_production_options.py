@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audiodrama.cast import load_cast
+from audiodrama.casting.cast import load_cast
 from audiodrama.episode import produce
 from audiodrama.errors import InputError
 from audiodrama.settings import Settings, load_settings

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from audiodrama.attribution import parse_file
-from audiodrama.cast import Cast, Character
+from audiodrama.casting.cast import Cast, Character
 from audiodrama.errors import InputError
 from audiodrama.script import is_script_file, load_script, to_jsonl, to_text, to_yaml
 

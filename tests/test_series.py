@@ -19,13 +19,12 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3
 
-from audiodrama.autocast import DISTINCT, distance
-from audiodrama.cast import Cast, Character, Voice, voice_for
-from audiodrama.casting import cast_scripts
+from audiodrama.casting.autocast import DISTINCT, distance
+from audiodrama.casting.cast import Cast, Character, Voice, voice_for
+from audiodrama.casting.chapters import cast_scripts
 from audiodrama.errors import InputError
-from audiodrama.feed import ITUNES, duration
-from audiodrama.script import DIALOGUE, Script, Segment
-from audiodrama.series import (
+from audiodrama.script import Script, Segment
+from audiodrama.series.batch import (
     LOCK_FILE,
     BatchReport,
     SeriesBusy,
@@ -38,6 +37,8 @@ from audiodrama.series import (
     read_state,
     series_lock,
 )
+from audiodrama.series.feed import ITUNES, duration
+from audiodrama.text.chapter import Kind
 from tests.conftest import REPO, run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "series"
@@ -296,7 +297,7 @@ def test_glob_takes_chapters_in_natural_order(tmp_path: Path) -> None:
 
 
 def one_scene(*speakers: str) -> Script:
-    return Script(tuple(Segment(DIALOGUE, s, i, i + 1, "Hi.") for i, s in enumerate(speakers)))
+    return Script(tuple(Segment(Kind.DIALOGUE, s, i, i + 1, "Hi.") for i, s in enumerate(speakers)))
 
 
 def test_a_new_character_never_moves_an_earlier_voice() -> None:

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 from engines_for_tests import faulty
 
-from audiodrama.cast import Voice
+from audiodrama.casting.cast import Voice
 from audiodrama.errors import EngineError
-from audiodrama.synthesis import (
+from audiodrama.synthesis.clips import (
     ATTEMPTS,
     Clip,
     ClipRequest,
@@ -256,8 +256,8 @@ def test_a_killed_run_leaves_only_whole_clips_and_the_next_run_finishes(tmp_path
     cache = tmp_path / "clips"
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from audiodrama.cast import Voice
-        from audiodrama.synthesis import ClipRequest, synthesize_all
+        from audiodrama.casting.cast import Voice
+        from audiodrama.synthesis.clips import ClipRequest, synthesize_all
         texts = [f"Line {{n}} of a chapter that will never finish." for n in range(60)]
         synthesize_all([ClipRequest(t, Voice(), t) for t in texts], cache_dir=Path({str(cache)!r}), jobs=2)
     """)

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from audiodrama.errors import InputError
-from audiodrama.text import HEADING, SCENE_BREAK, TEXT, chapter_from_text, read_chapter
+from audiodrama.text.chapter import Kind, chapter_from_text, read_chapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parser"
 
 
-def bodies(chapter, kind=TEXT):
+def bodies(chapter, kind=Kind.TEXT):
     return [chapter.text[p.start : p.end] for p in chapter.paragraphs if p.kind == kind]
 
 
@@ -33,7 +33,7 @@ def test_one_paragraph_per_line_fan_fiction():
 @pytest.mark.parametrize("mark", ["***", "* * *", "---", "*        *        *"])
 def test_scene_break_markers(mark):
     chapter = chapter_from_text(f"First scene here.\n\n{mark}\n\nSecond scene here.\n")
-    assert bodies(chapter, SCENE_BREAK) == [mark]
+    assert bodies(chapter, Kind.SCENE_BREAK) == [mark]
     assert [p.scene for p in chapter.paragraphs] == [0, 1, 1]
 
 
@@ -45,7 +45,7 @@ def test_run_of_blank_lines_breaks_the_scene():
 
 def test_seed_location_headings():
     chapter = read_chapter(FIXTURES / "chapter-000.txt")
-    headings = bodies(chapter, HEADING)
+    headings = bodies(chapter, Kind.HEADING)
     for expected in (
         "At Valley of The End.",
         "Naruto's Mind Scape.",
@@ -61,7 +61,7 @@ def test_seed_location_headings():
 @pytest.mark.parametrize("number", ["III", "[III]", "(4)", "IV."])
 def test_a_section_number_alone_on_its_line_is_a_heading_opening_a_scene(number):
     chapter = chapter_from_text(f'"Up," said Brenda.\n\n{number}\n\n"Where\'s mummy gone?"\n')
-    assert bodies(chapter, HEADING) == [number]
+    assert bodies(chapter, Kind.HEADING) == [number]
     assert [p.scene for p in chapter.paragraphs] == [0, 1, 1]
 
 

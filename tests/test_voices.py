@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from audiodrama.voices import UnknownVoiceError, Voice, VoiceCatalogue, catalogue
+from audiodrama.synthesis.voices import UnknownVoiceError, Voice, VoiceCatalogue, catalogue
 from tests.conftest import run_cli
 
 

@@ -15,10 +15,9 @@ from audiodrama.attribution.discovery import DiscoveredCharacter, discover_chara
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.ranker import shipped_ranker
 from audiodrama.attribution.speakers import decide_speakers
-from audiodrama.cast import Cast
-from audiodrama.script import HEADING, NARRATION, SCENE_BREAK, TAG, Script, Segment
-from audiodrama.text import BLANK, TEXT, Chapter, read_chapter
-from audiodrama.text import SCENE_BREAK as SCENE_BREAK_PARAGRAPH
+from audiodrama.casting.cast import Cast
+from audiodrama.script import Script, Segment
+from audiodrama.text.chapter import BLANK, Chapter, Kind, read_chapter
 
 __all__ = ["DiscoveredCharacter", "attribute", "discover_characters", "parse_file"]
 
@@ -40,8 +39,7 @@ def attribute(chapter: Chapter, cast: Cast | None = None) -> Script:
     quotes = find_quotes(chapter)
     decisions = decide_speakers(chapter, quotes, roster_for(chapter, quotes, cast), shipped_ranker())
     segments = list(_segments(chapter, quotes, decisions))
-    speakers = tuple(dict.fromkeys(s.speaker for s in segments if s.speaker and s.voiced_by_speaker))
-    return Script(tuple(segments), chapter.source, chapter.title, speakers)
+    return Script(tuple(segments), chapter.source, chapter.title)
 
 
 def _segments(chapter: Chapter, quotes: list[Quote], decisions):
@@ -49,9 +47,9 @@ def _segments(chapter: Chapter, quotes: list[Quote], decisions):
     text = chapter.text
     q = 0
     for index, para in enumerate(chapter.paragraphs):
-        if para.kind != TEXT:
-            kind = SCENE_BREAK if para.kind == SCENE_BREAK_PARAGRAPH else HEADING
-            spoken = "" if kind == SCENE_BREAK else _fold(text[para.start : para.end])
+        if para.kind != Kind.TEXT:
+            kind = Kind.SCENE_BREAK if para.kind == Kind.SCENE_BREAK else Kind.HEADING
+            spoken = "" if kind == Kind.SCENE_BREAK else _fold(text[para.start : para.end])
             yield Segment(kind, None, para.start, para.end, spoken, 1.0, "", index, para.scene)
             continue
         pos = para.start
@@ -101,7 +99,7 @@ def _narration(text: str, start: int, end: int, tags: list[tuple[int, int]], sta
         stop = min(end, starts[later]) if later < len(starts) else end
         if _unspoken(text[b:stop]):
             b = stop
-        yield from _plain(text, pos, b, paragraph, scene, TAG)
+        yield from _plain(text, pos, b, paragraph, scene, Kind.TAG)
         pos = b
     yield from _plain(text, pos, end, paragraph, scene)
 
@@ -111,7 +109,7 @@ def _unspoken(s: str) -> bool:
     return all(not c.isalnum() for c in s)
 
 
-def _plain(text: str, start: int, end: int, paragraph: int, scene: int, kind: str = NARRATION):
+def _plain(text: str, start: int, end: int, paragraph: int, scene: int, kind: str = Kind.NARRATION):
     """One narrator segment (narration or a bare tag), trimmed of blanks; nothing when blank."""
     while start < end and text[start] in BLANK:
         start += 1

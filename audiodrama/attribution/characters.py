@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from audiodrama.attribution.titles import ABBREVIATED_TITLES, TITLES
-from audiodrama.cast import Cast
-from audiodrama.text import word_set
+from audiodrama.casting.cast import Cast
+from audiodrama.text.chapter import word_set
 
 _DETERMINERS = frozenset(
     [

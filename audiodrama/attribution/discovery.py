@@ -10,7 +10,7 @@ from audiodrama.attribution.characters import Person, key
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.tags import tag_after, tag_before
 from audiodrama.attribution.titles import TITLE_PATTERN, title_gender
-from audiodrama.text import Chapter, word_set
+from audiodrama.text.chapter import Chapter, word_set
 
 _PROPER_NAME = re.compile(
     rf"(?:(?:{TITLE_PATTERN})\s+)?[A-Z][\w'’]*[a-z](?:\s+[A-Z][\w'’]*[a-z])*(?:-(?:sama|chan|kun|san|sensei|senpai|dono|hime)\b)?"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from audiodrama.text import TEXT, Chapter
+from audiodrama.text.chapter import Chapter, Kind
 
 _DOUBLE = re.compile(r"[\"“”«»]")
 _SINGLE = re.compile(r"['‘’]")
@@ -48,7 +48,7 @@ def find_quotes(chapter: Chapter) -> list[Quote]:
     quotes: list[Quote] = []
     previous_unclosed = -2
     for index, para in enumerate(chapter.paragraphs):
-        if para.kind != TEXT:
+        if para.kind != Kind.TEXT:
             continue
         found = _scan(text, para.start, para.end, index, single)
         if found and previous_unclosed == index - 1 and found[0].start == para.start:

@@ -28,8 +28,7 @@ from audiodrama.attribution.tags import (
     tag_before,
 )
 from audiodrama.attribution.titles import title_gender
-from audiodrama.script import DIALOGUE, THOUGHT
-from audiodrama.text import TEXT, Chapter
+from audiodrama.text.chapter import Chapter, Kind
 
 _RECENT = 40
 _CANDIDATES = 8
@@ -76,7 +75,7 @@ class Decision:
     """How sure, in [0, 1]."""
     reason: str
     """A few words for a reviewer: "tag: said Naruto", "turn-taking"."""
-    kind: str = DIALOGUE
+    kind: str = Kind.DIALOGUE
     """`dialogue` or `thought`."""
     tag: tuple[int, int] | None = None
     """(start, end) of the bare speech tag beside the quote ("said Naruto"), if there is one."""
@@ -366,7 +365,7 @@ class _Speakers:
         if index == 0 or self.text[self.chapter.paragraphs[index].start : quote.start].strip():
             return False
         previous = self.chapter.paragraphs[index - 1]
-        return previous.kind == TEXT and (index - 1) not in self.quoted
+        return previous.kind == Kind.TEXT and (index - 1) not in self.quoted
 
     def certain(self, tags: tuple[Tag | None, ...]) -> str | None:
         """The character a paragraph's tags name beyond doubt (a name only one character has)."""
@@ -411,7 +410,7 @@ class _Speakers:
         decisions = []
         for tag, (name, how) in zip(tags, resolved, strict=True):
             if tag and name:
-                kind = THOUGHT if tag.thought else DIALOGUE
+                kind = Kind.THOUGHT if tag.thought else Kind.DIALOGUE
                 confidence = 0.95 if how == "name" else 0.8
                 reason = f"action beat: {tag.subject}" if tag.action else f"tag: {tag.verb} {tag.subject}"
                 decisions.append(Decision(name, confidence, reason, kind))
@@ -458,7 +457,7 @@ class _Speakers:
                 return Decision(name, 0.7, "action beat in the paragraph")
         if last is None or last.paragraph < index - 1:
             before = paragraphs[index - 1] if index else None
-            if before is not None and before.kind == TEXT:
+            if before is not None and before.kind == Kind.TEXT:
                 for m in reversed(self.mentions(before.start, before.end)):
                     name = self.most_recent(m.names)
                     if name not in addressed and _is_subject(self.text, m.start):
@@ -612,7 +611,7 @@ class _Speakers:
         named_after = {n for m in reading.narration if m.start >= quote.end for n in m.names}
         previous = self.chapter.paragraphs[index - 1] if index else None
         previous_subjects = set()
-        if previous is not None and previous.kind == TEXT and not (t1 and t1.paragraph == index - 1):
+        if previous is not None and previous.kind == Kind.TEXT and not (t1 and t1.paragraph == index - 1):
             previous_subjects = {
                 n for m in self.mentions(previous.start, previous.end) if _is_subject(text, m.start) for n in m.names
             }

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from audiodrama.attribution.titles import ABBREVIATED_TITLES
-from audiodrama.text import word_set
+from audiodrama.text.chapter import word_set
 
 SPEECH_VERBS = word_set(
     """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audiodrama.text import word_set
+from audiodrama.text.chapter import word_set
 
 MALE_TITLES = word_set("mr sir lord monsieur m master king prince duke count baron uncle father brother")
 FEMALE_TITLES = word_set(

@@ -16,10 +16,10 @@ from typing import Protocol
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from audiodrama.audio import decode, load_clip
 from audiodrama.errors import InputError, ToolError
 from audiodrama.files import atomic_path
-from audiodrama.loudness import Loudness, LoudnessMeter, db_to_gain, limit, measure, upsampled_peaks
+from audiodrama.mixing.audio import decode, load_clip
+from audiodrama.mixing.loudness import Loudness, LoudnessMeter, db_to_gain, limit, measure, upsampled_peaks
 from audiodrama.script import Segment
 
 

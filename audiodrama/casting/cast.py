@@ -11,10 +11,11 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from audiodrama import autocast, voices
+from audiodrama.casting import autocast
 from audiodrama.errors import InputError
-from audiodrama.script import THOUGHT
-from audiodrama.voices import GENDERS, UnknownVoiceError, Voice, VoiceCatalogue
+from audiodrama.synthesis import voices
+from audiodrama.synthesis.voices import GENDERS, UnknownVoiceError, Voice, VoiceCatalogue
+from audiodrama.text.chapter import Kind
 from audiodrama.yamlfile import Node, read_yaml
 
 __all__ = ["GENDERS", "Cast", "Character", "Delivery", "Voice", "auto_voice", "cast_from_node", "load_cast",
@@ -192,7 +193,7 @@ def cast_from_node(root: Node, catalogue: VoiceCatalogue | None = None) -> Cast:
 
 def auto_voice(name: str, gender: str | None, narrator: Voice) -> Voice:
     """The voice a character the cast gives none gets when nothing is known of who it talks with:
-    its first auto-cast preference that is well apart from the narrator (see `audiodrama.autocast`)."""
+    its first auto-cast preference that is well apart from the narrator (see `audiodrama.casting.autocast`)."""
     return autocast.choose(name, gender, [narrator])
 
 
@@ -203,7 +204,7 @@ def voice_for(cast: Cast, speaker: str | None, kind: str | None = None) -> Voice
         return cast.narrator
     character = cast.character(speaker) or Character(speaker)
     voice = character.voice or character.adjust.apply(auto_voice(character.name, character.gender, cast.narrator))
-    return character.thought.apply(voice) if kind == THOUGHT else voice
+    return character.thought.apply(voice) if kind == Kind.THOUGHT else voice
 
 
 @functools.lru_cache(maxsize=64)

@@ -36,12 +36,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from audiodrama.cast import Voice
+from audiodrama.casting.cast import Voice
 from audiodrama.errors import EngineError
 
 ENGINES = {
-    "pyttsx3": "audiodrama.engines.pyttsx3_engine:Pyttsx3Engine",
-    "espeak-ng": "audiodrama.engines.espeak_cli:EspeakCliEngine",
+    "pyttsx3": "audiodrama.synthesis.engines.pyttsx3_engine:Pyttsx3Engine",
+    "espeak-ng": "audiodrama.synthesis.engines.espeak_cli:EspeakCliEngine",
 }
 """Engine name -> `module:class`. An engine argument may also be a `module:class` path itself."""
 
@@ -54,7 +54,7 @@ ATTEMPTS = 3
 WARM_UP_TEXT = "Ready."
 """Spoken once by every new engine before its first line; engines misbehave on their first call."""
 
-_WORKER_CODE = "from audiodrama.synthesis import _worker_entry; _worker_entry()"
+_WORKER_CODE = "from audiodrama.synthesis.clips import _worker_entry; _worker_entry()"
 
 STARTUP_TIMEOUT = 60.0
 """Seconds a new worker may take to load and warm up its engine (at least the per-line timeout)."""

@@ -11,6 +11,7 @@ import codecs
 import contextlib
 import re
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from audiodrama.errors import InputError
@@ -21,9 +22,36 @@ def word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-TEXT = "text"
-HEADING = "heading"
-SCENE_BREAK = "scene_break"
+class Kind(str, Enum):
+    """What a stretch of a chapter is: the one vocabulary of paragraphs, script segments and the timeline."""
+
+    TEXT = "text"
+    """A paragraph of prose, before attribution cuts it into narration and speech (paragraphs only)."""
+    NARRATION = "narration"
+    """Read by the narrator."""
+    DIALOGUE = "dialogue"
+    """A character's quoted speech, read in that character's voice."""
+    THOUGHT = "thought"
+    """A character's quoted thought, read in that character's voice, treated as a thought."""
+    HEADING = "heading"
+    """A chapter or scene heading, read by the narrator."""
+    SCENE_BREAK = "scene_break"
+    """A scene-break marker such as `* * *`: silent, it opens a new scene."""
+    TAG = "tag"
+    """A bare speech tag ("said Naruto"), dropped from a radio play."""
+    MUSIC = "music"
+    """Intro or outro music the producer places on the timeline (never written by the parser)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    def __repr__(self) -> str:  # as the plain string it stands for: episode fingerprints hash reprs
+        return repr(self.value)
+
+
 
 BLANK = " \t\r\n\f\v\ufeff\u00a0\u2028\u2029"
 """Characters that are never spoken (whitespace and the byte-order mark)."""
@@ -52,7 +80,7 @@ class Paragraph:
     """Offset of its first non-blank character."""
     end: int
     """Offset just past its last non-blank character."""
-    kind: str = TEXT
+    kind: Kind = Kind.TEXT
     """`text`, `heading` or `scene_break` (a marker line such as `* * *`)."""
     scene: int = 0
     """Index of the scene it belongs to; headings and scene breaks open a new scene."""
@@ -79,12 +107,12 @@ class Chapter:
     @property
     def headings(self) -> tuple[Paragraph, ...]:
         """The heading paragraphs, in order."""
-        return tuple(p for p in self.paragraphs if p.kind == HEADING)
+        return tuple(p for p in self.paragraphs if p.kind == Kind.HEADING)
 
     @property
     def scene_breaks(self) -> tuple[Paragraph, ...]:
         """The explicit scene-break markers (`***`, `* * *`, `---`), in order."""
-        return tuple(p for p in self.paragraphs if p.kind == SCENE_BREAK)
+        return tuple(p for p in self.paragraphs if p.kind == Kind.SCENE_BREAK)
 
     @property
     def title(self) -> str:
@@ -147,7 +175,7 @@ def chapter_from_text(text: str, source: str = "", encoding: str = "utf-8") -> C
         kind = _kind(text, start, end)
         if not paragraphs:
             scene_starts.append(start)
-        elif paragraphs[-1].kind == TEXT and (kind != TEXT or gap >= max(usual + 2, 3)):
+        elif paragraphs[-1].kind == Kind.TEXT and (kind != Kind.TEXT or gap >= max(usual + 2, 3)):
             scene += 1
             scene_starts.append(start)
         paragraphs.append(Paragraph(start, end, kind, scene, bool(paragraphs) and gap > usual))
@@ -197,32 +225,32 @@ def _blocks(lines: list[tuple[int, int]], wrapped: bool) -> list[tuple[int, int,
     return blocks
 
 
-def _kind(text: str, start: int, end: int) -> str:
+def _kind(text: str, start: int, end: int) -> Kind:
     """Classify one paragraph as text, heading or scene-break marker."""
     body = text[start:end]
     if _SCENE_MARK.fullmatch(body):
-        return SCENE_BREAK
+        return Kind.SCENE_BREAK
     if end - start > 80 or "\n\n" in body or any(c in _QUOTE_MARKS for c in body):
-        return TEXT
+        return Kind.TEXT
     words = body.split()
     if not words or len(words) > 10:
-        return TEXT
+        return Kind.TEXT
     first = words[0]
     if _HEADING_START.match(first) and (len(words) == 1 or _ROMAN.fullmatch(words[1]) or words[1][:1].isupper()):
-        return HEADING
+        return Kind.HEADING
     if len(words) == 1 and _ROMAN.fullmatch(first.strip("[]()")):
-        return HEADING
+        return Kind.HEADING
     letters = [c for c in body if c.isalpha()]
     if len(letters) >= 4 and all(c.isupper() for c in letters) and body[-1] not in "!?,;:":
-        return HEADING
+        return Kind.HEADING
     if body[-1] in "!?,;:\"'" or (body[-1] == "." and len(words) < 2):
-        return TEXT
+        return Kind.TEXT
     if _PLACE.fullmatch(body):
-        return HEADING
+        return Kind.HEADING
     if not first[:1].isupper() or len(words) > 6:
-        return TEXT
+        return Kind.TEXT
     for word in words[1:]:
         bare = word.strip(".,'’")
         if bare and not bare[0].isupper() and bare.lower() not in _SMALL_WORDS and not bare[0].isdigit():
-            return TEXT
-    return HEADING
+            return Kind.TEXT
+    return Kind.HEADING

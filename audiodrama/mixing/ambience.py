@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from audiodrama.audio import decode
 from audiodrama.errors import InputError, ToolError
-from audiodrama.script import HEADING, Segment
+from audiodrama.mixing.audio import decode
+from audiodrama.script import Segment
+from audiodrama.text.chapter import Kind
 
 if TYPE_CHECKING:
-    from audiodrama.mix import Cue, Timeline
+    from audiodrama.mixing.timeline import Cue, Timeline
 
 GENERATED = ("rain", "wind", "forest", "water", "fire", "room", "crowd")
 """Beds the product makes itself."""
@@ -523,7 +524,7 @@ def scene_text(segments: Iterable[Segment]) -> tuple[str, str]:
     """(heading, body) of a scene's segments."""
     heading, body = [], []
     for segment in segments:
-        (heading if segment.kind == HEADING else body).append(segment.text)
+        (heading if segment.kind == Kind.HEADING else body).append(segment.text)
     return " ".join(heading), " ".join(body)
 
 

@@ -9,7 +9,7 @@ its second argument) and property sets queued behind a cancelled utterance are l
 prints "Audio saved to" on stdout. So this engine makes one save per `runAndWait()` and waits for
 the driver's own end-of-utterance event, gives espeak the true length and the phoneme flag, sets
 the voice and parameters straight through the library before every line and reads them back
-correctly, and leaves the rest to the worker processes of `audiodrama.synthesis` (short pieces,
+correctly, and leaves the rest to the worker processes of `audiodrama.synthesis.clips` (short pieces,
 timeouts, stdout to /dev/null, checked clips).
 """
 
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from audiodrama import runtime
-from audiodrama.cast import Voice
-from audiodrama.synthesis import Engine, VoiceInfo
+from audiodrama.casting.cast import Voice
+from audiodrama.synthesis.clips import Engine, VoiceInfo
 
 REVISION = 2
 """Bumped whenever this wrapper changes what a clip sounds like; part of the cache key."""

@@ -27,12 +27,12 @@ from mutagen.id3 import (
 )
 
 from audiodrama import __version__, runtime
-from audiodrama.audio import decode_blocks
 from audiodrama.errors import ToolError
 from audiodrama.files import atomic_path, write_text_atomic
-from audiodrama.loudness import Loudness
-from audiodrama.mix import Timeline, measure_episode
-from audiodrama.script import HEADING, MUSIC
+from audiodrama.mixing.audio import decode_blocks
+from audiodrama.mixing.loudness import Loudness
+from audiodrama.mixing.timeline import Timeline, measure_episode
+from audiodrama.text.chapter import Kind
 
 SHIFT_EXCERPT_SECONDS = 90.0
 """Length of the start of the mix encoded to measure the encoder's loudness shift."""
@@ -87,7 +87,7 @@ def scene_chapters(timeline: Timeline) -> tuple[Chapter, ...]:
     for cue in timeline.cues:
         if cue.segment.scene != scene:
             scene = cue.segment.scene
-            title = cue.segment.text if cue.segment.kind in (HEADING, MUSIC) else f"Scene {len(starts) + 1}"
+            title = cue.segment.text if cue.segment.kind in (Kind.HEADING, Kind.MUSIC) else f"Scene {len(starts) + 1}"
             starts.append((0 if not starts else round(cue.start * 1000 / timeline.sample_rate), title))
     total = round(timeline.seconds * 1000)
     ends = [start for start, _ in starts[1:]] + [total]
@@ -230,11 +230,11 @@ def transcript(timeline: Timeline, vtt: bool) -> str:
     """The timeline as SRT (`vtt=False`) or WebVTT, one cue per line with the speaker's name."""
     separator = "." if vtt else ","
     parts = ["WEBVTT\n"] if vtt else []
-    spoken = [cue for cue in timeline.cues if cue.segment.kind != MUSIC]
+    spoken = [cue for cue in timeline.cues if cue.segment.kind != Kind.MUSIC]
     for number, cue in enumerate(spoken, 1):
         start = _timestamp(cue.start / timeline.sample_rate, separator)
         end = _timestamp(cue.end / timeline.sample_rate, separator)
-        speaker = cue.segment.speaker if cue.segment.voiced_by_speaker and cue.segment.speaker else "Narrator"
+        speaker = cue.segment.voiced_by or "Narrator"
         text = f"<v {speaker}>{cue.segment.text}" if vtt else f"{speaker}: {cue.segment.text}"
         header = "" if vtt else f"{number}\n"
         parts.append(f"{header}{start} --> {end}\n{text}\n")

@@ -15,7 +15,7 @@ import hashlib
 import itertools
 from collections.abc import Iterable, Mapping
 
-from audiodrama.voices import Voice
+from audiodrama.synthesis.voices import Voice
 
 AUTO_BASES = (
     "en-us", "en-gb", "en-gb-x-rp", "en-us-nyc", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd",

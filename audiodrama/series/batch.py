@@ -36,18 +36,20 @@ from urllib.parse import quote
 
 import yaml
 
-from audiodrama import __version__, autocast, runtime
-from audiodrama.cast import Cast, Character, Delivery, Voice, cast_from_node, load_cast, voice_for
-from audiodrama.casting import scene_partners
+from audiodrama import __version__, runtime
+from audiodrama.casting import autocast
+from audiodrama.casting.cast import Cast, Character, Delivery, Voice, cast_from_node, load_cast, voice_for
+from audiodrama.casting.chapters import scene_partners
 from audiodrama.episode import SCRIPT_SUFFIX, episode_name, produce, read_source, voiced_segments
 from audiodrama.errors import AudiodramaError, InputError
-from audiodrama.export import Tags
-from audiodrama.feed import Channel, Item, write_feed
+from audiodrama.export.mp3 import Tags
 from audiodrama.files import atomic_path, ensure_writable_dir, sweep_partials, write_text_atomic
-from audiodrama.mix import pause_before
-from audiodrama.script import THOUGHT, Script
+from audiodrama.mixing.timeline import pause_before
+from audiodrama.script import Script
+from audiodrama.series.feed import Channel, Item, write_feed
 from audiodrama.settings import Settings, settings_from_node
-from audiodrama.synthesis import engine_info
+from audiodrama.synthesis.clips import engine_info
+from audiodrama.text.chapter import Kind
 from audiodrama.yamlfile import Node, read_yaml
 
 SERIES_KEYS = ("title", "author", "description", "language", "image", "cast", "production", "base_url", "explicit",
@@ -389,7 +391,7 @@ def _now() -> str:
 def code_version() -> str:
     """Hash of the product's code and version (any change may change an episode)."""
     digest = hashlib.sha256(__version__.encode())
-    root = Path(__file__).parent
+    root = Path(__file__).parent.parent
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
@@ -407,11 +409,6 @@ def reading_key(spec: EpisodeSpec) -> str:
     """Hash of what the episode's script depends on: chapter bytes, the cast's names and genders, the code."""
     names = [(c.name, c.aliases, c.gender) for c in spec.cast.characters]
     return _hash(code_version(), _file_hash(spec.file), names)
-
-
-def script_speakers(script: Script) -> tuple[str, ...]:
-    """Everyone with a line in the script, in order of appearance."""
-    return tuple(dict.fromkeys(s.speaker for s in script.segments if s.voiced_by_speaker and s.speaker))
 
 
 def cast_episode(cast: Cast, script: Script | None, speakers: Sequence[str], voices: dict[str, Voice],
@@ -443,7 +440,7 @@ def episode_tags(series: Series, spec: EpisodeSpec, script: Script | None) -> Ta
 
 def build_key(series: Series, spec: EpisodeSpec, cast: Cast, speakers: Sequence[str], reading: str) -> str:
     """Hash of every input of an episode: its script's, the voices it uses, settings, tags, the engine."""
-    voices = [(s, voice_for(cast, s), voice_for(cast, s, THOUGHT)) for s in speakers]
+    voices = [(s, voice_for(cast, s), voice_for(cast, s, Kind.THOUGHT)) for s in speakers]
     settings = replace(spec.settings, jobs=None, cache_dir=None)
     beds = [(bed, _file_hash(path) if path.exists() else "") for bed, path in settings.ambience.files]
     return _hash(reading, engine_info()["version"], cast.narrator, cast.pronunciations, voices, settings, beds,
@@ -489,7 +486,7 @@ def plan(series: Series, episodes: Sequence[EpisodeSpec], state: State, read_all
         known = record is not None and record.reading_key == reading and all(
             s in state.voices or getattr(spec.cast.character(s), "voice", None) for s in record.speakers)
         script = None if known and not read_all else read_source(spec.file, spec.cast)
-        speakers = script_speakers(script) if script else record.speakers if record else ()
+        speakers = script.speakers if script else record.speakers if record else ()
         cast = cast_episode(spec.cast, script, speakers, state.voices, series.cast.narrator)
         key = build_key(series, spec, cast, speakers, reading)
         files = outputs(series.output, spec.name)
@@ -536,7 +533,7 @@ def estimate_seconds(script: Script, cast: Cast, settings: Settings) -> float:
     """Duration from word counts at each voice's rate, plus the pauses the mix would put between lines."""
     total_ms, previous, previous_voice = 0.0, None, None
     for segment in voiced_segments(script):
-        voice = voice_for(cast, segment.speaker if segment.voiced_by_speaker else None, segment.kind)
+        voice = voice_for(cast, segment.voiced_by, segment.kind)
         total_ms += pause_before(previous, segment, previous_voice not in (None, voice), settings.pauses)
         total_ms += len(segment.text.split()) * 60_000 / voice.rate
         previous, previous_voice = segment, voice
@@ -549,8 +546,7 @@ def preview(series: Series, only: str | None = None) -> list[Preview]:
     previews = []
     for item in plan(series, select(series, only), state, read_all=True):
         assert item.script is not None
-        counts = Counter(s.speaker if s.voiced_by_speaker and s.speaker else "narrator"
-                         for s in voiced_segments(item.script))
+        counts = Counter(s.voiced_by or "narrator" for s in voiced_segments(item.script))
         added = tuple((s, voice_for(item.cast, s)) for s in new_speakers(series, item.speakers))
         previews.append(Preview(item.spec, item.up_to_date, tuple(counts.most_common()), added,
                                 estimate_seconds(item.script, item.cast, item.spec.settings)))

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from audiodrama import autocast
 from audiodrama.attribution import attribute, discover_characters
-from audiodrama.cast import Cast, Character, Delivery, Voice, voice_for
+from audiodrama.casting import autocast
+from audiodrama.casting.cast import Cast, Character, Delivery, Voice, voice_for
 from audiodrama.errors import InputError
 from audiodrama.files import ensure_writable_dir, write_text_atomic
 from audiodrama.script import Script
-from audiodrama.text import read_chapter
+from audiodrama.text.chapter import read_chapter
 
 NARRATOR = "the narrator"
 """How messages name the narrator."""
@@ -31,8 +31,8 @@ def scene_partners(scripts: Iterable[Script]) -> set[frozenset[str]]:
     for script in scripts:
         scenes: dict[int, set[str]] = {}
         for segment in script.segments:
-            if segment.voiced_by_speaker and segment.speaker:
-                scenes.setdefault(segment.scene, set()).add(segment.speaker)
+            if segment.voiced_by:
+                scenes.setdefault(segment.scene, set()).add(segment.voiced_by)
         for speakers in scenes.values():
             pairs.update(frozenset(pair) for pair in itertools.combinations(sorted(speakers), 2))
     return pairs
@@ -62,7 +62,7 @@ def cast_scripts(cast: Cast, scripts: Sequence[Script], genders: Mapping[str, st
     genders = genders or {}
     characters = list(cast.characters)
     uncast = []
-    speakers = (s.speaker for script in scripts for s in script.segments if s.voiced_by_speaker and s.speaker)
+    speakers = (speaker for script in scripts for speaker in script.speakers)
     for speaker in dict.fromkeys(speakers):
         if cast.character(speaker) is None:
             uncast.append(speaker)
@@ -110,8 +110,8 @@ def read_chapters(chapters: Sequence[Path], cast: Cast) -> Reading:
     lines: dict[str, Counter[str]] = {}
     for path, script in zip(chapters, scripts, strict=True):
         for segment in script.segments:
-            if segment.voiced_by_speaker and segment.speaker:
-                lines.setdefault(segment.speaker, Counter())[Path(path).name] += 1
+            if segment.voiced_by:
+                lines.setdefault(segment.voiced_by, Counter())[Path(path).name] += 1
     return Reading(full, scripts, lines, tuple(added))
 
 

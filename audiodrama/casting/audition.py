@@ -10,14 +10,15 @@ from pathlib import Path
 import numpy as np
 
 from audiodrama.attribution import parse_file
-from audiodrama.audio import load_clip
-from audiodrama.cast import Cast, Delivery, Voice, pronounce, voice_for
-from audiodrama.casting import cast_scripts
+from audiodrama.casting.cast import Cast, Delivery, Voice, pronounce, voice_for
+from audiodrama.casting.chapters import cast_scripts
 from audiodrama.errors import InputError
-from audiodrama.export import encode_mp3
+from audiodrama.export.mp3 import encode_mp3
 from audiodrama.files import atomic_path, ensure_writable_dir
-from audiodrama.script import DIALOGUE, NARRATION, THOUGHT, Script
-from audiodrama.synthesis import ClipRequest, synthesize_all
+from audiodrama.mixing.audio import load_clip
+from audiodrama.script import Script
+from audiodrama.synthesis.clips import ClipRequest, synthesize_all
+from audiodrama.text.chapter import Kind
 
 SAMPLE_RATE = 22050
 """Sample rate of the audition files."""
@@ -53,8 +54,8 @@ def _first_lines(script: Script, speaker: str | None) -> list[tuple[str, str]]:
     """(kind, text) of the first few lines `speaker` (None: the narrator) reads in the script."""
     lines: list[tuple[str, str]] = []
     for segment in script.spoken():
-        mine = segment.speaker == speaker if segment.voiced_by_speaker else speaker is None
-        if mine and segment.kind in (NARRATION, DIALOGUE, THOUGHT) and re.search(r"\w", segment.text):
+        mine = segment.voiced_by == speaker
+        if mine and segment.kind in (Kind.NARRATION, Kind.DIALOGUE, Kind.THOUGHT) and re.search(r"\w", segment.text):
             lines.append((segment.kind, segment.text))
             if len(lines) == 3 or sum(len(text) for _, text in lines) >= ENOUGH_CHARACTERS:
                 break
@@ -63,11 +64,11 @@ def _first_lines(script: Script, speaker: str | None) -> list[tuple[str, str]]:
 
 def _stock_lines(cast: Cast, speaker: str | None) -> list[tuple[str, str]]:
     if speaker is None:
-        return [(NARRATION, f"This is the narrator. {STOCK}")]
-    lines = [(DIALOGUE, f"I am {speaker}. {STOCK}")]
+        return [(Kind.NARRATION, f"This is the narrator. {STOCK}")]
+    lines = [(Kind.DIALOGUE, f"I am {speaker}. {STOCK}")]
     character = cast.character(speaker)
     if character is not None and character.thought != Delivery():
-        lines.append((THOUGHT, STOCK_THOUGHT))
+        lines.append((Kind.THOUGHT, STOCK_THOUGHT))
     return lines
 
 

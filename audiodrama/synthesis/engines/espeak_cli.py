@@ -12,9 +12,9 @@ import subprocess
 from pathlib import Path
 from typing import ClassVar
 
-from audiodrama.cast import Voice
+from audiodrama.casting.cast import Voice
 from audiodrama.errors import ToolError
-from audiodrama.synthesis import Engine, VoiceInfo
+from audiodrama.synthesis.clips import Engine, VoiceInfo
 
 
 @functools.cache

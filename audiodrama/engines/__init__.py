@@ -1,1 +1,0 @@
-"""Speech engines, one module each, behind `audiodrama.synthesis.Engine`."""

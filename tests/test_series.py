@@ -22,6 +22,7 @@ from mutagen.id3 import ID3
 from audiodrama.casting.autocast import DISTINCT, distance
 from audiodrama.casting.cast import Cast, Character, Voice, voice_for
 from audiodrama.casting.chapters import cast_scripts
+from audiodrama.episode import read_source
 from audiodrama.errors import InputError
 from audiodrama.script import Script, Segment
 from audiodrama.series.batch import (
@@ -35,6 +36,7 @@ from audiodrama.series.batch import (
     load_series,
     preview,
     read_state,
+    review_lines,
     series_lock,
 )
 from audiodrama.series.feed import ITUNES, duration
@@ -287,6 +289,12 @@ def test_only_selects_episodes(built: tuple[Path, BatchReport]) -> None:
             preview(load_series(manifest), bad)
 
 
+def write_manifest(folder: Path, text: str) -> Path:
+    manifest = folder / "series.yaml"
+    manifest.write_text(text)
+    return manifest
+
+
 def test_glob_takes_chapters_in_natural_order(tmp_path: Path) -> None:
     for name in ("ch10.txt", "ch2.txt", "ch1.txt", "notes.md"):
         (tmp_path / name).write_text("Some text.\n")
@@ -387,3 +395,16 @@ def test_seed_series_example_is_valid() -> None:
     series = load_series(REPO / "series" / "seeds.yaml")
     assert [e.file.name for e in series.episodes] == ["chapter-000.txt", "chapter-001.txt"]
     assert series.base_url and series.cast.character("Naruto") is not None
+
+
+def test_review_lines_of_a_crlf_chapter_are_its_file_lines(tmp_path: Path) -> None:
+    lf = tmp_path / "lf.txt"
+    lf.write_bytes((REPO / "samples" / "chapter-000.txt").read_bytes().replace(b"\r\n", b"\n"))
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(lf.read_bytes().replace(b"\n", b"\r\n"))
+    series = load_series(write_manifest(tmp_path, "title: Line ends\nepisodes: [lf.txt, crlf.txt]\n"))
+    reviews = [review_lines(spec, read_source(spec.file, spec.cast)) for spec in series.episodes]
+    lines = lf.read_text().splitlines()
+    assert reviews[0] and all(r.text[:30] in lines[r.line - 1] for r in reviews[0])
+    # (the line ends nudge a few confidences, so the lines are compared, not the whole reviews)
+    assert [(r.line, r.text) for r in reviews[1]] == [(r.line, r.text) for r in reviews[0]]

@@ -49,7 +49,7 @@ from audiodrama.script import Script
 from audiodrama.series.feed import Channel, Item, write_feed
 from audiodrama.settings import Settings, settings_from_node
 from audiodrama.synthesis.clips import engine_info
-from audiodrama.text.chapter import Kind
+from audiodrama.text.chapter import Kind, line_number, read_chapter
 from audiodrama.yamlfile import Node, read_yaml
 
 SERIES_KEYS = ("title", "author", "description", "language", "image", "cast", "production", "base_url", "explicit",
@@ -498,10 +498,10 @@ def plan(series: Series, episodes: Sequence[EpisodeSpec], state: State, read_all
 
 def review_lines(spec: EpisodeSpec, script: Script) -> tuple[Review, ...]:
     """The dialogue lines of lowest confidence (below `REVIEW_BELOW`), weakest first."""
-    text = spec.file.read_text(encoding="utf-8", errors="replace")
+    text = read_chapter(spec.file).text  # as the offsets were taken: decoded, line ends untouched
     weakest = sorted((s for s in script.segments if s.voiced_by_speaker and s.confidence < REVIEW_BELOW),
                      key=lambda s: (s.confidence, s.start))[:REVIEW_LINES]
-    return tuple(Review(text.count("\n", 0, s.start) + 1, s.speaker or "?", round(s.confidence, 3), s.reason,
+    return tuple(Review(line_number(text, s.start), s.speaker or "?", round(s.confidence, 3), s.reason,
                         s.text[:80]) for s in weakest)
 
 

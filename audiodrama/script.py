@@ -199,7 +199,7 @@ def _yaml_items(path: Path) -> tuple[list[tuple[object, int, int]], str, str]:
     fields = dict(root.mapping("the script"))
     if "segments" not in fields:
         raise root.error("a script needs a `segments:` list")
-    items = [(node.plain(), *node.position) for node in fields["segments"].sequence("segments")]
+    items = [(node.plain("a segment"), *node.position) for node in fields["segments"].sequence("segments")]
     title, source = (fields[key].text(key) if key in fields and not fields[key].is_null() else ""
                      for key in ("title", "source"))
     return items, title, source

@@ -72,12 +72,12 @@ class Node:
         mark = self.node.start_mark
         return mark.line + 1, mark.column + 1
 
-    def plain(self) -> object:
+    def plain(self, what: str = "a value") -> object:
         """The node and everything under it as plain Python values (dicts, lists, scalars)."""
         try:
             return yaml.SafeLoader("").construct_object(self.node, deep=True)
         except ValueError:  # an integer of thousands of digits
-            raise self.error("a number too long to read") from None
+            raise self.error(f"{what} is a number too long to read") from None
 
     def sequence(self, what: str) -> list[Node]:
         """The items of a sequence node."""
@@ -93,7 +93,7 @@ class Node:
         """The plain Python value of a scalar node (str, int, float, bool or None)."""
         if not isinstance(self.node, yaml.ScalarNode):
             raise self.error(f"{what} must be a single value, not a list or mapping")
-        return self.plain()
+        return self.plain(what)
 
     def text(self, what: str) -> str:
         """A scalar as text (numbers are accepted and turned into text)."""

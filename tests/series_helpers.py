@@ -1,4 +1,4 @@
-"""Helpers for the series tests: the fixture series and where it builds."""
+"""Helpers for the series tests: the fixture series, where it builds, and the processes a batch leaves."""
 
 from __future__ import annotations
 
@@ -29,3 +29,16 @@ def write_manifest(folder: Path, text: str) -> Path:
     manifest = folder / "series.yaml"
     manifest.write_text(text)
     return manifest
+
+
+def live_processes(group: int) -> list[int]:
+    """Processes of a process group that are not zombies."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found

@@ -27,7 +27,7 @@ from audiodrama.series.plan import preview
 from audiodrama.series.report import BatchReport
 from audiodrama.series.state import read_state
 from tests.conftest import REPO, run_cli
-from tests.series_helpers import FIXTURE, NAMES, SUFFIXES, copy_series, out_of
+from tests.series_helpers import FIXTURE, NAMES, SUFFIXES, copy_series, live_processes, out_of
 
 
 def wavs(cache: Path) -> int:
@@ -133,19 +133,6 @@ def audio_and_tags(mp3: Path) -> tuple[bytes, dict[str, str]]:
     """The MP3 stream after the ID3 tag, and every tag but the build fingerprint (it hashes the clips)."""
     tags = ID3(mp3)
     return mp3.read_bytes()[tags.size:], {k: v.pprint() for k, v in tags.items() if not k.startswith("TXXX")}
-
-
-def live_processes(group: int) -> list[int]:
-    """Processes of a process group that are not zombies."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
 
 
 def test_batch_killed_mid_episode_resumes_to_identical_outputs(built: tuple[Path, BatchReport],

@@ -83,8 +83,8 @@ def cast_scripts(cast: Cast, scripts: Sequence[Script], genders: Mapping[str, st
     given = {**kept, **chosen}
     voiced = tuple(c if c.voice else replace(c, voice=c.adjust.apply(given[c.name]), adjust=Delivery())
                    for c in characters)
-    return Casting(replace(full, characters=voiced), tuple((c.name, chosen[c.name]) for c in characters
-                                                           if c.name in chosen), tuple(uncast))
+    auto = tuple((c.name, chosen[c.name]) for c in characters if c.name in chosen)
+    return Casting(replace(full, characters=voiced), auto, tuple(uncast))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from audiodrama.casting.cast import Cast, Character, Delivery, cast_from_node, l
 from audiodrama.episode import episode_name
 from audiodrama.errors import InputError
 from audiodrama.settings import Settings, settings_from_node
-from audiodrama.yamlfile import Node, read_yaml
+from audiodrama.yamlfile import Node, present, read_yaml
 
 SERIES_KEYS = ("title", "author", "description", "language", "image", "cast", "production", "base_url", "explicit",
                "output", "episodes")
@@ -78,17 +78,6 @@ class Series:
 def natural_key(text: str) -> list[str | int]:
     """Sort key putting "ch2" before "ch10"."""
     return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", text)]
-
-
-def _present(node: Node | None) -> bool:
-    return node is not None and not node.is_null()
-
-
-def _flag(node: Node, what: str) -> bool:
-    value = node.value(what)
-    if not isinstance(value, bool):
-        raise node.error(f"{what} must be true or false, not {value!r}")
-    return value
 
 
 def _output_name(node: Node, name: str) -> str:
@@ -167,8 +156,8 @@ def _episodes(node: Node, base: Path, cast: Cast, settings: Settings) -> tuple[E
             raise name_node.error(f"episodes {names[name.casefold()].name} and {path.name} would both write "
                                   f"{name}.mp3", "give one of them another `name`")
         names[name.casefold()] = path
-        title = keys["title"].text("title") if _present(keys.get("title")) else ""
-        episode_cast = override_cast(cast, keys["cast"]) if _present(keys.get("cast")) else cast
+        title = keys["title"].text("title") if present(keys.get("title")) else ""
+        episode_cast = override_cast(cast, keys["cast"]) if present(keys.get("cast")) else cast
         episode_settings = settings_from_node(keys.get("production"), "production of an episode", settings)
         episodes.append(EpisodeSpec(number, path, name, title, episode_cast, episode_settings))
     return tuple(episodes)
@@ -183,18 +172,18 @@ def load_series(path: str | Path) -> Series:
     root.check_keys("the series manifest", SERIES_KEYS)
     keys = dict(root.mapping("the series manifest"))
     for required in ("title", "episodes"):
-        if not _present(keys.get(required)):
+        if not present(keys.get(required)):
             raise (keys.get(required) or root).error(f"the series manifest needs `{required}`",
                                                      "see docs/series-format.md")
     base = path.parent
-    text = {key: keys[key].text(key) if _present(keys.get(key)) else "" for key in
+    text = {key: keys[key].text(key) if present(keys.get(key)) else "" for key in
             ("title", "author", "description", "language", "base_url")}
     if text["language"] and not LANGUAGE.fullmatch(text["language"]):
         raise keys["language"].error(f"language must be a code like en or en-us, not {text['language']!r}")
     if text["base_url"] and not re.match(r"https?://[^/\s]+", text["base_url"]):
         raise keys["base_url"].error(f"base_url must be an http:// or https:// address, not {text['base_url']!r}")
     image = None
-    if _present(keys.get("image")):
+    if present(keys.get("image")):
         image = keys["image"].existing_file("cover image", base)
         if image.suffix.lower() not in IMAGE_SUFFIXES:
             raise keys["image"].error(f"cover image must be a JPEG or PNG file, not {image.name!r}")
@@ -202,10 +191,10 @@ def load_series(path: str | Path) -> Series:
             if not picture.read(8).startswith(IMAGE_SIGNATURES):
                 raise keys["image"].error(f"cover image {image.name!r} is not a JPEG or PNG picture",
                                           "give a cover that image viewers open")
-    cast = load_cast(keys["cast"].existing_file("cast file", base)) if _present(keys.get("cast")) else Cast()
+    cast = load_cast(keys["cast"].existing_file("cast file", base)) if present(keys.get("cast")) else Cast()
     settings = settings_from_node(keys.get("production"), "production")
-    explicit = _flag(keys["explicit"], "explicit") if _present(keys.get("explicit")) else False
-    output = keys["output"].file("output", base) if _present(keys.get("output")) else base / "output" / path.stem
+    explicit = keys["explicit"].flag("explicit") if present(keys.get("explicit")) else False
+    output = keys["output"].file("output", base) if present(keys.get("output")) else base / "output" / path.stem
     return Series(path, text["title"], text["author"], text["description"], text["language"] or "en", image, cast,
                   settings, text["base_url"], explicit, output,
                   _episodes(keys["episodes"], base, cast, settings))

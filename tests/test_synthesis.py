@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 from engines_for_tests import faulty
 
-from audiodrama.casting.cast import Voice
 from audiodrama.errors import EngineError
 from audiodrama.synthesis.clips import (
     ATTEMPTS,
@@ -34,6 +33,7 @@ from audiodrama.synthesis.clips import (
     split_text,
     synthesize_all,
 )
+from audiodrama.synthesis.voices import Voice
 from tests.measure import fundamental_hz, wav_samples
 
 FAULTY = "engines_for_tests.faulty:FaultyEngine"
@@ -256,7 +256,7 @@ def test_a_killed_run_leaves_only_whole_clips_and_the_next_run_finishes(tmp_path
     cache = tmp_path / "clips"
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from audiodrama.casting.cast import Voice
+        from audiodrama.synthesis.voices import Voice
         from audiodrama.synthesis.clips import ClipRequest, synthesize_all
         texts = [f"Line {{n}} of a chapter that will never finish." for n in range(60)]
         synthesize_all([ClipRequest(t, Voice(), t) for t in texts], cache_dir=Path({str(cache)!r}), jobs=2)

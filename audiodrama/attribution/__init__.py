@@ -10,31 +10,30 @@ from __future__ import annotations
 import bisect
 from pathlib import Path
 
-from audiodrama.attribution.characters import Roster
+from audiodrama.attribution.characters import CastList, Roster
 from audiodrama.attribution.discovery import DiscoveredCharacter, discover_characters
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.ranker import shipped_ranker
 from audiodrama.attribution.speakers import decide_speakers
-from audiodrama.casting.cast import Cast
 from audiodrama.script import Script, Segment
 from audiodrama.text.chapter import BLANK, Chapter, Kind, read_chapter
 
 __all__ = ["DiscoveredCharacter", "attribute", "discover_characters", "parse_file"]
 
 
-def parse_file(path: str | Path, cast: Cast | None = None) -> Script:
+def parse_file(path: str | Path, cast: CastList | None = None) -> Script:
     """Read the chapter at `path` and attribute every quotation (InputError if it cannot be read)."""
     return attribute(read_chapter(path), cast)
 
 
-def roster_for(chapter: Chapter, quotes: list[Quote], cast: Cast | None) -> Roster:
+def roster_for(chapter: Chapter, quotes: list[Quote], cast: CastList | None) -> Roster:
     """The cast's characters, or (no cast, or one without characters) those the chapter names."""
     if cast is not None and cast.characters:
         return Roster.from_cast(cast)
     return Roster(discover_characters(chapter, quotes))
 
 
-def attribute(chapter: Chapter, cast: Cast | None = None) -> Script:
+def attribute(chapter: Chapter, cast: CastList | None = None) -> Script:
     """The chapter as a script: segments tiling it, each quotation with a speaker, confidence, reason."""
     quotes = find_quotes(chapter)
     decisions = decide_speakers(chapter, quotes, roster_for(chapter, quotes, cast), shipped_ranker())

@@ -36,8 +36,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from audiodrama.casting.cast import Voice
 from audiodrama.errors import EngineError
+from audiodrama.synthesis.voices import Voice
 
 ENGINES = {
     "pyttsx3": "audiodrama.synthesis.engines.pyttsx3_engine:Pyttsx3Engine",

@@ -24,6 +24,9 @@ from audiodrama.settings import Settings
 from tests.conftest import CASTS, REPO, SAMPLES, run_cli
 from tests.measure import fundamental_hz, rms_db, silences
 
+pytestmark = pytest.mark.slow
+"""Every test here renders seconds of real audio or more."""
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SHORT = FIXTURES / "short-chapter.txt"
 
@@ -187,7 +190,6 @@ def test_module_entry_point_and_help() -> None:
         assert command in result.stdout
 
 
-@pytest.mark.slow
 def test_seed_chapter_produces_a_full_episode(tmp_path: Path) -> None:
     episode = produce(SAMPLES / "chapter-000.txt", load_cast(CASTS / "seeds.yaml"), tmp_path)
     audio = decode(episode.mp3, episode.timeline.sample_rate)

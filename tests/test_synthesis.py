@@ -23,16 +23,10 @@ import pytest
 from engines_for_tests import faulty
 
 from audiodrama.errors import EngineError
-from audiodrama.synthesis.clips import (
-    ATTEMPTS,
-    Clip,
-    ClipRequest,
-    engine_info,
-    list_voices,
-    read_clip,
-    split_text,
-    synthesize_all,
-)
+from audiodrama.synthesis.clips import Clip, ClipRequest, synthesize_all
+from audiodrama.synthesis.engine import engine_info
+from audiodrama.synthesis.pool import ATTEMPTS, list_voices
+from audiodrama.synthesis.render import read_clip, split_text
 from audiodrama.synthesis.voices import Voice
 from tests.measure import fundamental_hz, wav_samples
 

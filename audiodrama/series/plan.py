@@ -21,7 +21,7 @@ from audiodrama.script import Script
 from audiodrama.series.manifest import EpisodeSpec, Series, select
 from audiodrama.series.state import State, read_state
 from audiodrama.settings import Settings
-from audiodrama.synthesis.clips import engine_info
+from audiodrama.synthesis.engine import engine_info
 from audiodrama.synthesis.voices import Voice
 from audiodrama.text.chapter import Kind
 

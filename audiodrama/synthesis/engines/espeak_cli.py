@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from audiodrama.errors import ToolError
-from audiodrama.synthesis.clips import Engine, VoiceInfo
+from audiodrama.synthesis.engine import Engine, VoiceInfo
 from audiodrama.synthesis.voices import Voice
 
 

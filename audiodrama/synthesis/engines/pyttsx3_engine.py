@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from audiodrama import runtime
-from audiodrama.synthesis.clips import Engine, VoiceInfo
+from audiodrama.synthesis.engine import Engine, VoiceInfo
 from audiodrama.synthesis.voices import Voice
 
 REVISION = 2

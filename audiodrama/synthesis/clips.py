@@ -71,9 +71,9 @@ def default_cache_dir() -> Path:
     return Path(base) / "audiodrama" / "clips"
 
 
-def clip_key(engine: dict[str, str], voice: Voice, text: str, lexicon: str = "") -> str:
+def clip_key(engine: dict[str, str], voice: Voice, text: str) -> str:
     """Content hash of everything that decides a clip's audio."""
-    material = json.dumps([engine["name"], engine["version"], asdict(voice), text, lexicon], ensure_ascii=False)
+    material = json.dumps([engine["name"], engine["version"], asdict(voice), text], ensure_ascii=False)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
@@ -85,14 +85,13 @@ def synthesize_all(
     engine: str = "pyttsx3",
     timeout: float = 60.0,
     progress: Callable[[int, int], None] | None = None,
-    lexicon: str = "",
 ) -> list[Clip]:
     """Synthesise every request (cached clips are reused, duplicates made once), in request order.
 
     `jobs` worker processes (default: the core count) each hold one warm engine. `timeout` is the
     time a worker may take per piece of text (at most the engine's `max_chars`) before it counts
-    as hung. `lexicon` stands for anything else that changes the audio (e.g. a pronunciation
-    dictionary the engine is given); it only enters the cache key. `progress(done, total)` is
+    as hung (pronunciations are applied to the text before it gets here, so the text carries them
+    into the cache key). `progress(done, total)` is
     called as requests complete. Raises `EngineError` naming the line that failed `ATTEMPTS` times,
     and ValueError for a request with blank text (there is nothing to synthesise).
     """
@@ -102,7 +101,7 @@ def synthesize_all(
     kind = engine_class(engine)
     info = kind.info()
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    keys = [clip_key(info, r.voice, r.text, lexicon) for r in requests]
+    keys = [clip_key(info, r.voice, r.text) for r in requests]
     clips: dict[str, Clip] = {}
     todo: dict[str, Job] = {}
     for request, key in zip(requests, keys, strict=True):

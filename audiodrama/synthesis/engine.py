@@ -40,7 +40,7 @@ class Engine(ABC):
     """A speech synthesiser; one instance lives in each worker process and is reused for many lines."""
 
     name: ClassVar[str]
-    """Short name, as `--engine` takes it."""
+    """Short name, as the `engine:` production setting takes it."""
     max_chars: ClassVar[int] = 1000
     """Longest text handed to `synthesize` at once; longer lines are split at sentence boundaries."""
 

@@ -71,9 +71,14 @@ def default_cache_dir() -> Path:
     return Path(base) / "audiodrama" / "clips"
 
 
+KEY_PAD = ""
+"""Last element of every clip key: it once held a lexicon argument that was always empty, and stays so
+that clips cached by earlier versions keep their keys (a changed key would re-synthesise everything)."""
+
+
 def clip_key(engine: dict[str, str], voice: Voice, text: str) -> str:
     """Content hash of everything that decides a clip's audio."""
-    material = json.dumps([engine["name"], engine["version"], asdict(voice), text], ensure_ascii=False)
+    material = json.dumps([engine["name"], engine["version"], asdict(voice), text, KEY_PAD], ensure_ascii=False)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 

@@ -69,6 +69,9 @@ class Script:
     """Where the chapter came from (a path), for messages and metadata."""
     title: str = ""
     """The episode title, when known (first heading or the file name)."""
+    genders: tuple[tuple[str, str | None], ...] = ()
+    """(name, gender) of the characters the chapter names, when the script has speakers the cast lacks:
+    what auto-casting needs, found while attributing (an edited script file has none)."""
 
     @functools.cached_property
     def speakers(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ chapters given without a cast.
 from __future__ import annotations
 
 import bisect
+from dataclasses import replace
 from pathlib import Path
 
 from audiodrama.attribution.characters import CastList, Roster
@@ -34,11 +35,18 @@ def roster_for(chapter: Chapter, quotes: list[Quote], cast: CastList | None) -> 
 
 
 def attribute(chapter: Chapter, cast: CastList | None = None) -> Script:
-    """The chapter as a script: segments tiling it, each quotation with a speaker, confidence, reason."""
+    """The chapter as a script: segments tiling it, each quotation with a speaker, confidence, reason,
+    and the genders the text suggests for speakers the cast lacks (auto-casting needs them)."""
     quotes = find_quotes(chapter)
-    decisions = decide_speakers(chapter, quotes, roster_for(chapter, quotes, cast), shipped_ranker())
-    segments = list(_segments(chapter, quotes, decisions))
-    return Script(tuple(segments), chapter.source, chapter.title)
+    roster = roster_for(chapter, quotes, cast)
+    decisions = decide_speakers(chapter, quotes, roster, shipped_ranker())
+    script = Script(tuple(_segments(chapter, quotes, decisions)), chapter.source, chapter.title)
+    if cast is None or not cast.characters:  # the roster is what the chapter names
+        return replace(script, genders=tuple((p.name, p.gender) for p in roster.people.values()))
+    named = {character.name for character in cast.characters}
+    if all(speaker in named for speaker in script.speakers):
+        return script
+    return replace(script, genders=tuple((c.name, c.gender) for c in discover_characters(chapter, quotes)))
 
 
 def _segments(chapter: Chapter, quotes: list[Quote], decisions):

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 from audiodrama.attribution import attribute, discover_characters, parse_file
 from audiodrama.attribution.characters import Roster
+from audiodrama.attribution.decisions import Example
 from audiodrama.attribution.quotes import find_quotes
 from audiodrama.attribution.ranker import FEATURES, shipped_ranker
-from audiodrama.attribution.speakers import Example, decide_speakers
+from audiodrama.attribution.speakers import decide_speakers
 from audiodrama.attribution.titles import TITLE_PATTERN, title_gender
 from audiodrama.casting.cast import Cast, Character, load_cast
 from audiodrama.text.chapter import BLANK, Kind, chapter_from_text, read_chapter

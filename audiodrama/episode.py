@@ -42,7 +42,8 @@ from audiodrama.script import Script, Segment
 from audiodrama.settings import Settings
 from audiodrama.synthesis.clips import Clip, ClipRequest, default_cache_dir, synthesize_all
 from audiodrama.synthesis.voices import Voice
-from audiodrama.text.chapter import Kind, read_chapter
+from audiodrama.text.chapter import Kind
+from audiodrama.text.reader import read_chapter
 
 SPEAKABLE = re.compile(r"\w")
 SCRIPT_SUFFIX = ".script"
@@ -78,9 +79,10 @@ class Episode:
     """Things the user should know, one line each (speakers the cast lacks and how they were cast)."""
 
 
-def read_source(source: Path, cast: Cast | None) -> Script:
-    """A chapter is parsed; a script file (as `audiodrama script` writes it) is read as edited."""
-    return scripts.load_script(source) if scripts.is_script_file(source) else parse_file(source, cast)
+def read_source(source: Path, cast: Cast | None, notes: bool = False) -> Script:
+    """A chapter is parsed (author's notes in markup kept with `notes`); a script file (as `audiodrama
+    script` writes it) is read as edited."""
+    return scripts.load_script(source) if scripts.is_script_file(source) else parse_file(source, cast, notes)
 
 
 def episode_name(source: Path) -> str:
@@ -112,7 +114,7 @@ def produce(
     MP3's tags (default: the script's title and the cast's).
     """
     settings = settings or Settings()
-    script = script or read_source(source, cast)
+    script = script or read_source(source, cast, settings.authors_notes)
     casting = cast_scripts(cast, [script], speaker_genders(source, script, cast))  # every speaker voiced
     cast = casting.cast
     segments = voiced_segments(script, settings.radio_play)

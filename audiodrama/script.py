@@ -67,6 +67,9 @@ class Script:
     """Where the chapter came from (a path), for messages and metadata."""
     title: str = ""
     """The episode title, when known (first heading or the file name)."""
+    format: str = "text"
+    """The chapter's format (`text`, `markdown`, `html`, `epub`): offsets point into the story text
+    extracted from a markup chapter, not into its file's bytes."""
 
     @functools.cached_property
     def speakers(self) -> tuple[str, ...]:
@@ -87,9 +90,19 @@ def segment_dict(segment: Segment) -> dict:
     return {k: getattr(segment, k) for k in JSONL_KEYS} | {"kind": segment.kind.value}
 
 
+def origin(script: Script) -> dict[str, str]:
+    """`source` and `format` of a script made from a markup chapter (Markdown, HTML, EPUB); nothing for
+    plain text, whose offsets point into the file itself."""
+    return {} if script.format == "text" else {"source": script.source, "format": script.format}
+
+
 def to_jsonl(script: Script) -> str:
-    """One JSON object per segment, one per line, in reading order."""
-    return "".join(json.dumps(segment_dict(s), ensure_ascii=False) + "\n" for s in script.segments)
+    """One JSON object per segment, one per line, in reading order; the first also says where a markup
+    chapter came from (`source`, `format`)."""
+    lines = [segment_dict(s) for s in script.segments]
+    if lines:
+        lines[0] |= origin(script)
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
 
 
 YAML_HEADER = (
@@ -100,7 +113,7 @@ YAML_HEADER = (
 
 def to_yaml(script: Script) -> str:
     """The human-editable form: a commented YAML document with one mapping per segment."""
-    head = {"title": script.title, "source": script.source, "speakers": list(script.speakers)}
+    head = {"title": script.title, "source": script.source, **origin(script), "speakers": list(script.speakers)}
     body = {"segments": [segment_dict(s) for s in script.segments]}
     dump = {"sort_keys": False, "allow_unicode": True, "width": 100}
     return YAML_HEADER + yaml.safe_dump(head, **dump) + yaml.safe_dump(body, **dump)
@@ -144,9 +157,10 @@ def load_script(path: str | Path) -> Script:
     text = _read(path)
     if path.suffix.lower() in (".jsonl", ".json"):
         items = list(_jsonl_items(text, path))
-        title, source = "", ""
+        first = items[0][0] if items and isinstance(items[0][0], dict) else {}
+        title, source, format = "", str(first.get("source") or ""), str(first.get("format") or "text")
     else:
-        items, title, source = _yaml_items(text, path)
+        items, title, source, format = _yaml_items(text, path)
     segments = tuple(_segment(item, path, line, column) for item, line, column in items)
     for k in range(1, len(segments)):
         if segments[k].start < segments[k - 1].start:
@@ -157,7 +171,7 @@ def load_script(path: str | Path) -> Script:
                 column=items[k][2],
                 hint="keep segments in reading order",
             )
-    return Script(segments, source, title or path.stem.removesuffix(".script"))
+    return Script(segments, source, title or path.stem.removesuffix(".script"), format)
 
 
 def _read(path: Path) -> str:
@@ -187,8 +201,8 @@ def _jsonl_items(text: str, path: Path):
         yield item, number, 1
 
 
-def _yaml_items(text: str, path: Path) -> tuple[list, str, str]:
-    """(mapping, line, column) for each segment of a YAML script, with its title and source."""
+def _yaml_items(text: str, path: Path) -> tuple[list, str, str, str]:
+    """(mapping, line, column) for each segment of a YAML script, with its title, source and format."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -208,7 +222,7 @@ def _yaml_items(text: str, path: Path) -> tuple[list, str, str]:
         (item, node.start_mark.line + 1, node.start_mark.column + 1)
         for item, node in zip(data["segments"], nodes, strict=True)
     ]
-    return items, str(data.get("title") or ""), str(data.get("source") or "")
+    return items, str(data.get("title") or ""), str(data.get("source") or ""), str(data.get("format") or "text")
 
 
 def _segment(item, path: Path, line: int, column: int) -> Segment:

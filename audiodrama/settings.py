@@ -50,6 +50,9 @@ class Settings:
     """Speech engine: a name in `synthesis.ENGINES` or a `module:Class` path."""
     timeout: float = 60.0
     """Seconds the engine may take per piece of text before its worker counts as hung."""
+    authors_notes: bool = field(default=False, repr=False)
+    """Read the author's notes of a page, EPUB or Markdown chapter ("A/N:", AO3's notes) as story. Out of
+    the repr, which episode fingerprints hash: it shapes the script, and the script is hashed."""
 
 
 NUMBER_RANGES: dict[str, tuple[float, float]] = {
@@ -92,7 +95,7 @@ def _choice(node: Node, what: str, allowed: tuple[Any, ...]) -> Any:
 
 
 TOP_KEYS = ("pauses", "levels", "ambience", "sample_rate", "bitrate", "radio_play", "announce_title", "intro",
-            "outro")
+            "outro", "authors_notes")
 AMBIENCE_FLAGS = ("enabled", "builtin_rules")
 AMBIENCE_NUMBERS = ("level_db", "duck_db", "attack_ms", "release_ms", "crossfade_ms", "fade_in_ms", "fade_out_ms",
                     "loop_seconds")
@@ -135,7 +138,7 @@ def settings_from_node(node: Node | None, what: str = "production settings", bas
             settings = dataclasses.replace(settings, levels=_numbers(value, "levels", settings.levels))
         elif key == "ambience":
             settings = dataclasses.replace(settings, ambience=_ambience(value, Path(node.path).parent))
-        elif key in ("radio_play", "announce_title"):
+        elif key in ("radio_play", "announce_title", "authors_notes"):
             settings = dataclasses.replace(settings, **{key: _flag(value, key)})
         elif key in ("intro", "outro"):
             music = value.existing_file(f"{key} music file", Path(node.path).parent)

@@ -41,8 +41,8 @@ class Node:
 
     def error(self, message: str, hint: str | None = None) -> InputError:
         """An InputError pointing at this node."""
-        mark = self.node.start_mark
-        return InputError(message, path=self.path, line=mark.line + 1, column=mark.column + 1, hint=hint)
+        line, column = self.position
+        return InputError(message, path=self.path, line=line, column=column, hint=hint)
 
     def mapping(self, what: str) -> Iterator[tuple[str, Node]]:
         """The (key, value) pairs of a mapping node, keys as strings."""
@@ -66,6 +66,19 @@ class Node:
     def _key_node(self, key: str) -> yaml.Node:
         return next(k for k, _ in self.node.value if k.value == key)
 
+    @property
+    def position(self) -> tuple[int, int]:
+        """(line, column) where the node starts, counted from 1."""
+        mark = self.node.start_mark
+        return mark.line + 1, mark.column + 1
+
+    def plain(self, what: str = "a value") -> object:
+        """The node and everything under it as plain Python values (dicts, lists, scalars)."""
+        try:
+            return yaml.SafeLoader("").construct_object(self.node, deep=True)
+        except ValueError:  # an integer of thousands of digits
+            raise self.error(f"{what} is a number too long to read") from None
+
     def sequence(self, what: str) -> list[Node]:
         """The items of a sequence node."""
         if not isinstance(self.node, yaml.SequenceNode):
@@ -80,10 +93,7 @@ class Node:
         """The plain Python value of a scalar node (str, int, float, bool or None)."""
         if not isinstance(self.node, yaml.ScalarNode):
             raise self.error(f"{what} must be a single value, not a list or mapping")
-        try:
-            return yaml.SafeLoader("").construct_object(self.node, deep=True)
-        except ValueError:  # an integer of thousands of digits
-            raise self.error(f"{what} is a number too long to read") from None
+        return self.plain(what)
 
     def text(self, what: str) -> str:
         """A scalar as text (numbers are accepted and turned into text)."""

@@ -117,11 +117,6 @@ class Chapter:
         return tuple(p for p in self.paragraphs if p.kind == Kind.HEADING)
 
     @property
-    def scene_breaks(self) -> tuple[Paragraph, ...]:
-        """The explicit scene-break markers (`***`, `* * *`, `---`), in order."""
-        return tuple(p for p in self.paragraphs if p.kind == Kind.SCENE_BREAK)
-
-    @property
     def title(self) -> str:
         """The first heading's text, or the file stem, or an empty string."""
         for p in self.headings:

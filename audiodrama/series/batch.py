@@ -406,9 +406,10 @@ def _file_hash(path: Path | None) -> str:
 
 
 def reading_key(spec: EpisodeSpec) -> str:
-    """Hash of what the episode's script depends on: chapter bytes, the cast's names and genders, the code."""
+    """Hash of what the episode's script depends on: chapter bytes, the cast's names and genders, whether
+    author's notes are read, the code."""
     names = [(c.name, c.aliases, c.gender) for c in spec.cast.characters]
-    return _hash(code_version(), _file_hash(spec.file), names)
+    return _hash(code_version(), _file_hash(spec.file), names, spec.settings.authors_notes)
 
 
 def cast_episode(cast: Cast, script: Script | None, speakers: Sequence[str], voices: dict[str, Voice],
@@ -485,7 +486,7 @@ def plan(series: Series, episodes: Sequence[EpisodeSpec], state: State, read_all
         record = state.episodes.get(spec.name)
         known = record is not None and record.reading_key == reading and all(
             s in state.voices or getattr(spec.cast.character(s), "voice", None) for s in record.speakers)
-        script = None if known and not read_all else read_source(spec.file, spec.cast)
+        script = None if known and not read_all else read_source(spec.file, spec.cast, spec.settings.authors_notes)
         speakers = script.speakers if script else record.speakers if record else ()
         cast = cast_episode(spec.cast, script, speakers, state.voices, series.cast.narrator)
         key = build_key(series, spec, cast, speakers, reading)
@@ -867,7 +868,7 @@ def build_series(series: Series, jobs: int | None = None, only: str | None = Non
         published = {name: (first + timedelta(seconds=i)).isoformat() for i, name in enumerate(new)}
         work = []
         for item in todo:
-            script = item.script or read_source(item.spec.file, item.spec.cast)
+            script = item.script or read_source(item.spec.file, item.spec.cast, item.spec.settings.authors_notes)
             by_number[item.spec.number] = replace(item, script=script)
             work.append(Job(item.spec, item.cast, script, episode_tags(series, item.spec, script), out_dir,
                             max(1, cores // workers)))

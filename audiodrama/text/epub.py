@@ -61,8 +61,8 @@ _MATTER_TITLE = re.compile(
 _XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 _IMAGE_SUFFIX = {b"\xff\xd8\xff": ".jpg", b"\x89PNG\r\n\x1a\n": ".png"}
 _NOT_EPUB = (
-    ("word/document.xml", "a Word document (.docx)", "save it as plain text or HTML (File > Save As)"),
-    ("content.xml", "an OpenDocument text", "save it as plain text or HTML (File > Save As)"),
+    ("word/document.xml", "a Word document (.docx)", "save it as plain text or HTML with File, Save As"),
+    ("content.xml", "an OpenDocument text", "save it as plain text or HTML with File, Save As"),
 )
 
 

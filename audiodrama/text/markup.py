@@ -57,7 +57,9 @@ _FOOTNOTE = word_set(
     doc-noteref doc-backlink
     """
 )
-"""`epub:type` and `role` values (and class words) of footnotes and the marks that point to them."""
+"""`epub:type` and `role` values of footnotes and the marks that point to them."""
+_FOOTNOTE_WORDS = word_set("footnote footnotes")
+"""Class words of footnotes (not `endnotes`: AO3 calls the author's closing notes so)."""
 _AUTHORS_NOTE = re.compile(
     r"\W{0,3}(?:a\s*/\s*n\b|a\.?\s?n\.?\s*:|authors?['’]?s?\s+notes?\b|disclaimer\b)", re.IGNORECASE
 )
@@ -99,14 +101,15 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
 
 
 def styles_of(sheets: Iterable[str]) -> Styles:
-    """The hidden and italic classes that `sheets` (CSS texts) declare with simple `.class` selectors."""
+    """The hidden and italic classes that `sheets` (CSS texts) declare with simple `.class` selectors
+    (lower case, as `_class_words` gives them)."""
     hidden: set[str] = set()
     italic: set[str] = set()
     for sheet in sheets:
         for rule in tinycss2.parse_stylesheet(sheet, skip_comments=True, skip_whitespace=True):
             if rule.type != "qualified-rule":
                 continue
-            classes = {m.group(1) for selector in tinycss2.serialize(rule.prelude).split(",")
+            classes = {m.group(1).lower() for selector in tinycss2.serialize(rule.prelude).split(",")
                        if (m := re.fullmatch(r"\s*[a-zA-Z0-9]*\.([\w-]+)\s*", selector))}
             looks = _declarations(rule.content)
             if _is_hidden(looks):
@@ -232,7 +235,7 @@ class _Walk:
         if style and _is_hidden(_declarations(style)):
             return True
         words = _class_words(element)
-        if words & self.styles.hidden or epub_types(element) & _FOOTNOTE or words & _FOOTNOTE:
+        if words & self.styles.hidden or epub_types(element) & _FOOTNOTE or words & _FOOTNOTE_WORDS:
             return True
         if tag == "sup" and len(element) == 1 and local_name(element[0]) == "a" and not (element.text or "").strip():
             return True  # a note's number

@@ -16,7 +16,7 @@ FORMATS = ("text", "markdown", "html", "epub")
 MARKDOWN_SUFFIXES = frozenset((".md", ".markdown", ".mdown", ".mkd", ".mkdn"))
 HTML_SUFFIXES = frozenset((".html", ".htm", ".xhtml", ".xht", ".shtml"))
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
-_OFFICE_HINT = "save it as plain text or HTML (File > Save As)"
+_OFFICE_HINT = "save it as plain text or HTML with File, Save As"
 _UNREAD = (
     (b"%PDF-", "a PDF", "copy its text into a .txt file, or use the story's EPUB or web page"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a Word (.doc) document", _OFFICE_HINT),

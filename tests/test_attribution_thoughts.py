@@ -33,6 +33,11 @@ def test_a_pronoun_tag_takes_the_last_character_of_its_gender() -> None:
     assert found == [("Sakura Haruno", "I have to hurry,", "italics; she thought: Sakura Haruno")]
 
 
+def test_a_pronoun_without_a_cast_character_takes_the_name_acting_before_it() -> None:
+    found = thoughts("Chapter Three\n\nTsunade looked at the sky. *What a mess,* she thought.\n")
+    assert found == [("Tsunade", "What a mess,", "italics; she thought: Tsunade")]
+
+
 def test_first_person_thoughts_are_the_narrators_own() -> None:
     assert thoughts("Sakura waved at me. *Not today,* I thought.\n")[0][:2] == (None, "Not today,")
 

@@ -40,6 +40,7 @@ _PRONOUN = re.compile(r"(he|she|i)\s+([a-z]+)\b", re.IGNORECASE)
 _GENDERS = {"he": "male", "she": "female"}
 _WORD = re.compile(r"\s+([a-z]+)\b")
 _LEADING_VERB = re.compile(r"([a-z]+)\s+")
+_CAPITAL = re.compile(r"\b[A-Z]")
 _PUNCTUATION = re.compile(r"[.,;:!?…]*")
 
 
@@ -129,15 +130,16 @@ def _thinker(chapter: Chapter, index: int, start: int, end: int, speakers: list[
         word = pronoun.group(1).lower()
         if word == "i":
             return Thought(start, end, None, 0.7, "italics; the narrator's own thought", tag)
-        name = _last_named(chapter, index, start, roster, _GENDERS[word])
+        name = _last_named(chapter, index, start, roster, _GENDERS[word]) or _subject_before(text, para.start, start)
         if name is not None:
             return Thought(start, end, name, 0.75, f"italics; {text[pos : pronoun.end()]}: {name}", tag)
     spoken = [s for s in speakers if s]
     if spoken:
         return Thought(start, end, spoken[0], 0.7, "italics; speaks in the same paragraph", tag)
     before = roster.mentions(text, para.start, start)
-    if before:
-        return Thought(start, end, before[-1].names[0], 0.6, "italics; named before it in the paragraph", tag)
+    name = before[-1].names[0] if before else _subject_before(text, para.start, start)
+    if name is not None:
+        return Thought(start, end, name, 0.6, "italics; named before it in the paragraph", tag)
     name = _last_named(chapter, index, start, roster)
     if name is not None:
         return Thought(start, end, name, 0.4, "italics; last character mentioned", tag)
@@ -147,6 +149,18 @@ def _thinker(chapter: Chapter, index: int, start: int, end: int, speakers: list[
 def _tag(text: str, start: int, end: int) -> tuple[int, int]:
     """(start, end) of a bare tag whose words end at `end`, with the punctuation right after them."""
     return start, _PUNCTUATION.match(text, end).end()
+
+
+def _subject_before(text: str, start: int, end: int) -> str | None:
+    """The last proper name in text[start:end] that acts ("Tsunade looked"), as written: a character the
+    roster lacks."""
+    found = None
+    before = text[start:end]  # alone, so that the paragraph before ("Chapter Three") is not taken for a first name
+    for capital in _CAPITAL.finditer(before):
+        name = proper_name_at(before, capital.start(), len(before))
+        if name is not None and _WORD.match(before, name[1]):
+            found = before[name[0] : name[1]]
+    return found
 
 
 def _last_named(chapter: Chapter, index: int, before: int, roster: Roster, gender: str | None = None) -> str | None:

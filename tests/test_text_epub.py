@@ -68,25 +68,23 @@ def test_a_book_without_table_of_contents_takes_one_chapter_per_file(tmp_path: P
     assert texts(book.chapters[0].blocks) == EPUB2_EXPECTED[0] + EPUB2_EXPECTED[1]
 
 
-def test_fonts_scrambled_by_the_publisher_are_not_drm(tmp_path: Path) -> None:
-    files = dict(EPUB2_FILES)
-    files["META-INF/encryption.xml"] = (
+def encrypted(algorithm: str, member: str) -> dict[str, str]:
+    """The EPUB 2 book's files with an encryption.xml saying `member` is encrypted with `algorithm`."""
+    return {**EPUB2_FILES, "META-INF/encryption.xml": (
         '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
         'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData>'
-        '<enc:EncryptionMethod Algorithm="http://www.idpf.org/2008/embedding"/>'
-        '<enc:CipherData><enc:CipherReference URI="OEBPS/Fonts/a.ttf"/></enc:CipherData>'
-        "</enc:EncryptedData></encryption>")
+        f'<enc:EncryptionMethod Algorithm="{algorithm}"/>'
+        f'<enc:CipherData><enc:CipherReference URI="{member}"/></enc:CipherData>'
+        "</enc:EncryptedData></encryption>")}
+
+
+def test_fonts_scrambled_by_the_publisher_are_not_drm(tmp_path: Path) -> None:
+    files = encrypted("http://www.idpf.org/2008/embedding", "OEBPS/Fonts/a.ttf")
     assert len(read_book(write_zip(tmp_path / "fonts.epub", files)).chapters) == 2
 
 
 def _drm(tmp_path: Path) -> Path:
-    files = dict(EPUB2_FILES)
-    files["META-INF/encryption.xml"] = (
-        '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
-        'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData>'
-        '<enc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/>'
-        '<enc:CipherData><enc:CipherReference URI="OEBPS/Text/story%20one.xhtml"/></enc:CipherData>'
-        "</enc:EncryptedData></encryption>")
+    files = encrypted("http://www.w3.org/2001/04/xmlenc#aes128-cbc", "OEBPS/Text/story%20one.xhtml")
     return write_zip(tmp_path / "locked.epub", files)
 
 

@@ -10,7 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from audiodrama.attribution import attribute
 from audiodrama.errors import InputError
 from audiodrama.text.chapter import Kind
 from audiodrama.text.html import chapter_to_html, read_html
@@ -251,3 +254,23 @@ def test_a_saved_page_gives_a_script_of_the_story_with_italic_thoughts(tmp_path:
     thoughts = [(s["speaker"], s["text"]) for s in lines if s["kind"] == "thought"]
     assert thoughts == [("Sasuke", "Idiot,"), ("Sasuke", "He never listens.")]
     assert not any(s["text"] == "Are you ready?" or "storyid" in s["text"] for s in lines)
+
+
+PIECES = ["<p>", "</p>", "<i>", "</i>", "<em>", "<b>", "<br>", "<hr>", "<div class='notes'>", "<div>", "</div>",
+          "<script>", "</script>", "<!-- c -->", "&quot;", "&#8220;", "&amp;", "\"", "* * *", "xXx", "A/N: hi",
+          "Naruto said", " ", "\n", "Why me?", ".", ",", "<h2>", "</h2>", "<nav>", "<style>.a{display:none}</style>",
+          "<span class='a'>", "<p style='font-style:italic'>", "<sup><a href='#n'>1</a></sup>", "<table><tr><td>"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.booleans())
+def test_any_markup_gives_a_story_whose_script_tiles_it_or_one_clear_error(pieces: list[str], notes: bool) -> None:
+    try:
+        chapter = read_html("".join(pieces), "page.html", notes=notes)
+    except InputError as error:
+        assert str(error).startswith("page.html: no story text found")
+        return
+    script = attribute(chapter)
+    covered = "".join(chapter.text[s.start : s.end] for s in script.segments)
+    assert "".join(covered.split()) == "".join(chapter.text.split())
+    assert all(chapter.text[a:b].strip() == chapter.text[a:b] and a < b for a, b in chapter.emphasis)

@@ -17,7 +17,7 @@ from audiodrama.errors import InputError
 from audiodrama.text.chapter import Chapter, Kind
 from audiodrama.text.markup import chapter_from_blocks, has_story, local_name, parse_html, story_blocks, styles_of
 
-NO_STORY_HINT = ("save the chapter's own page (not the story's index or its reviews), "
+NO_STORY_HINT = ("save the chapter's own page, not the story's index or its reviews, "
                  "or paste the story into a .txt file")
 
 

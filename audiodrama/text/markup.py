@@ -93,11 +93,13 @@ class Styles:
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement:
-    """The document element of an HTML or XHTML page (an XML declaration, if any, dropped)."""
+    """The document element of an HTML or XHTML page (an XML declaration, if any, dropped; an empty
+    document for a page with no elements at all)."""
     text = re.sub(r"^\ufeff?\s*<\?xml[^>]*\?>", "", text)
-    if not text.strip():
-        text = "<html></html>"
-    return lxml.html.document_fromstring(text)
+    try:
+        return lxml.html.document_fromstring(text)
+    except etree.ParserError:  # nothing but blanks or comments
+        return lxml.html.document_fromstring("<html></html>")
 
 
 def styles_of(sheets: Iterable[str]) -> Styles:

@@ -203,13 +203,15 @@ def batch(
 
     Exit status 0 when all went well, 1 when an episode failed, 2 when the manifest cannot be used.
     """
-    from audiodrama.series import batch as series
+    from audiodrama.series.build import build_series
+    from audiodrama.series.manifest import load_series
+    from audiodrama.series.plan import preview, preview_text
 
-    loaded = series.load_series(manifest)
+    loaded = load_series(manifest)
     if dry_run:
-        out.print(series.preview_text(series.preview(loaded, only)), end="", markup=False)
+        out.print(preview_text(preview(loaded, only)), end="", markup=False)
         return
-    report = series.build_series(loaded, jobs, only, None if quiet else lambda e: err.print(e.line(), markup=False))
+    report = build_series(loaded, jobs, only, None if quiet else lambda e: err.print(e.line(), markup=False))
     err.print(report.summary(), end="", markup=False)
     if report.failed:
         raise typer.Exit(1)

@@ -19,6 +19,7 @@ from audiodrama.attribution import discover_characters, parse_file
 from audiodrama.casting.cast import Cast, pronounce, voice_for
 from audiodrama.casting.chapters import cast_scripts
 from audiodrama.errors import InputError
+from audiodrama.export.files import SCRIPT_SUFFIX, EpisodeFiles
 from audiodrama.export.mp3 import LoudnessTarget, Tags, read_build, scene_chapters, write_episode, write_transcripts
 from audiodrama.files import ensure_writable_dir, sweep_partials, write_text_atomic
 from audiodrama.mixing.ambience import BedTrack
@@ -46,7 +47,6 @@ from audiodrama.text.chapter import Kind
 from audiodrama.text.reader import read_chapter
 
 SPEAKABLE = re.compile(r"\w")
-SCRIPT_SUFFIX = ".script"
 CEILING_ROUNDS = 3
 """At most this many mastering rounds, each lowering the clips' ceiling by what the gain overshot."""
 CEILING_MARK = ";ceiling="
@@ -61,12 +61,8 @@ Progress = Callable[[str, int, int], None]
 class Episode:
     """What `produce` made."""
 
-    mp3: Path
-    """The episode."""
-    script_file: Path
-    """The script it was rendered from (editable, and accepted back by `produce`)."""
-    transcripts: tuple[Path, ...]
-    """SRT and WebVTT transcripts."""
+    files: EpisodeFiles
+    """The episode's MP3, the script it was rendered from and its transcripts."""
     timeline: Timeline
     """Where every line sits in the audio."""
     lines: int
@@ -77,6 +73,11 @@ class Episode:
     """Loudness and true peak measured on the encoded episode; None when it was up to date."""
     notices: tuple[str, ...] = ()
     """Things the user should know, one line each (speakers the cast lacks and how they were cast)."""
+
+    @property
+    def mp3(self) -> Path:
+        """The episode (`files.mp3`)."""
+        return self.files.mp3
 
 
 def read_source(source: Path, cast: Cast | None, notes: bool = False) -> Script:
@@ -138,13 +139,11 @@ def produce(
     clips = synthesize_all(requests, jobs=settings.jobs, cache_dir=settings.cache_dir, engine=settings.engine,
                            timeout=settings.timeout, progress=partial(report, "Synthesising"))
     cache_dir = settings.cache_dir or default_cache_dir()
-    mp3 = out_dir / f"{name}.mp3"
-    script_file = out_dir / f"{name}{SCRIPT_SUFFIX}.jsonl"
-    transcripts = (mp3.with_suffix(".srt"), mp3.with_suffix(".vtt"))
+    files = EpisodeFiles.of(out_dir, name)
     build = fingerprint(segments, clips, voices, settings, tags)
     lines = [Line(s, c.path, v) for s, c, v in zip(segments, clips, voices, strict=True)]
-    built = parse_build(read_build(mp3))
-    up_to_date = built is not None and built[0] == build and all(p.exists() for p in (script_file, *transcripts))
+    built = parse_build(read_build(files.mp3))
+    up_to_date = built is not None and built[0] == build and all(p.exists() for p in files.paths)
     ceiling = built[1] if up_to_date else default_ceiling(settings.levels)
     timeline = place(lines, settings, cache_dir, ceiling, partial(report, "Mastering"))
     loudness = None
@@ -161,11 +160,11 @@ def produce(
         levels = settings.levels
         aim = LoudnessTarget(levels.target_lufs, levels.true_peak_db, levels.true_peak_db - levels.encoder_headroom_db)
         mix = partial(tracked, timeline, bed, partial(report, "Mixing and encoding"))
-        loudness = write_episode(mix, gain, aim, settings.sample_rate, mp3, settings.bitrate,
+        loudness = write_episode(mix, gain, aim, settings.sample_rate, files.mp3, settings.bitrate,
                                  replace(tags, build=f"{build}{CEILING_MARK}{ceiling:.2f}"), scene_chapters(timeline))
-        write_transcripts(timeline, mp3)
-        write_text_atomic(script_file, scripts.to_jsonl(script))
-    return Episode(mp3, script_file, transcripts, timeline, len(segments), sum(not c.cached for c in clips),
+        write_transcripts(timeline, files)
+        write_text_atomic(files.script, scripts.to_jsonl(script))
+    return Episode(files, timeline, len(segments), sum(not c.cached for c in clips),
                    loudness, tuple(casting.report()))
 
 

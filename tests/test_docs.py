@@ -89,9 +89,9 @@ def test_every_file_key_is_documented(doc: str, keys: tuple[str, ...]) -> None:
 
 
 def test_every_series_key_is_documented() -> None:
-    from audiodrama.series import batch as series
+    from audiodrama.series import manifest
 
-    keys = series.SERIES_KEYS + series.EPISODE_KEYS
+    keys = manifest.SERIES_KEYS + manifest.EPISODE_KEYS
     assert not _keys_in(_doc("series-format.md"), keys)
 
 

@@ -51,7 +51,7 @@ def test_episode_files_are_written(short_episode: Episode) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         "short-chapter.mp3", "short-chapter.script.jsonl", "short-chapter.srt", "short-chapter.vtt"]
     assert str(ID3(short_episode.mp3)["TIT2"]) == "At Valley of The End"
-    rows = [json.loads(line) for line in short_episode.script_file.read_text().splitlines()]
+    rows = [json.loads(line) for line in short_episode.files.script.read_text().splitlines()]
     assert [r["speaker"] for r in rows if r["kind"] == "dialogue"] == [
         "Naruto Uzumaki", "Sasuke Uchiha", "Sakura Haruno", "Naruto Uzumaki"]
 
@@ -67,7 +67,7 @@ def test_every_line_is_heard_in_order_at_its_transcript_time(short_episode: Epis
     rate = timeline.sample_rate
     audio = decode(short_episode.mp3, rate)
     assert len(audio) / rate == pytest.approx(timeline.seconds, abs=0.1)
-    starts = srt_starts(short_episode.transcripts[0])
+    starts = srt_starts(short_episode.files.srt)
     assert len(starts) == len(timeline.cues)
     clips = {cue.clip_path: load_clip(cue.clip_path, rate)[: cue.frames].astype(np.float32) for cue in timeline.cues}
     for cue, start in zip(timeline.cues, starts, strict=True):
@@ -119,7 +119,7 @@ def test_a_line_in_two_cast_voices_sounds_different(tmp_path: Path) -> None:
 
 def test_edited_script_is_rendered_as_edited(tmp_path: Path, short_episode: Episode) -> None:
     script_file = tmp_path / "short-chapter.script.jsonl"
-    rows = [json.loads(line) for line in short_episode.script_file.read_text().splitlines()]
+    rows = [json.loads(line) for line in short_episode.files.script.read_text().splitlines()]
     target = next(r for r in rows if r["speaker"] == "Sasuke Uchiha")
     target["speaker"] = "Sakura Haruno"
     script_file.write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -20,8 +20,8 @@ from audiodrama.episode import produce
 from audiodrama.errors import EngineError
 from audiodrama.settings import Settings
 from tests.conftest import REPO, run_cli
+from tests.series_helpers import live_processes
 from tests.test_hostile_input import assert_refused, older, out, snapshot  # noqa: F401 (fixtures)
-from tests.test_series import live_processes
 
 FAULTY = "engines_for_tests.faulty:FaultyEngine"
 LINES = "\n\n".join(f"Line {n} of the long night, and the rain kept falling on the village roofs." for n in range(16))

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from audiodrama.errors import InputError
-from audiodrama.series.batch import load_series
 from audiodrama.series.book import book_to_series
+from audiodrama.series.manifest import load_series
 from audiodrama.text.chapter import Kind
 from audiodrama.text.reader import read_chapter
 from tests.books import BOOK_AUTHOR, BOOK_TITLE, CHAPTER_TITLES, COVER, EXPECTED, write_book

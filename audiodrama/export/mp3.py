@@ -28,6 +28,7 @@ from mutagen.id3 import (
 
 from audiodrama import __version__, runtime
 from audiodrama.errors import ToolError
+from audiodrama.export.files import EpisodeFiles
 from audiodrama.files import atomic_path, write_text_atomic
 from audiodrama.mixing.audio import decode_blocks
 from audiodrama.mixing.loudness import Loudness
@@ -241,9 +242,7 @@ def transcript(timeline: Timeline, vtt: bool) -> str:
     return "\n".join(parts)
 
 
-def write_transcripts(timeline: Timeline, mp3: Path) -> tuple[Path, Path]:
-    """Write `<episode>.srt` and `<episode>.vtt` beside the MP3."""
-    srt, vtt = mp3.with_suffix(".srt"), mp3.with_suffix(".vtt")
-    write_text_atomic(srt, transcript(timeline, vtt=False))
-    write_text_atomic(vtt, transcript(timeline, vtt=True))
-    return srt, vtt
+def write_transcripts(timeline: Timeline, files: EpisodeFiles) -> None:
+    """Write the episode's SRT and WebVTT transcripts."""
+    write_text_atomic(files.srt, transcript(timeline, vtt=False))
+    write_text_atomic(files.vtt, transcript(timeline, vtt=True))

@@ -26,6 +26,7 @@ from audiodrama.errors import InputError, ToolError
 from audiodrama.mixing.audio import decode
 from audiodrama.script import Segment
 from audiodrama.text.chapter import Kind
+from audiodrama.yamlfile import bounded
 
 if TYPE_CHECKING:
     from audiodrama.mixing.timeline import Cue, Timeline
@@ -89,21 +90,21 @@ class AmbienceSettings:
 
     enabled: bool = True
     """Put beds under the episode at all."""
-    level_db: float = -32.0
+    level_db: float = bounded(-32.0, -80, -6)
     """Bed level between lines, RMS in dB relative to full scale (1.0), before the episode gain."""
-    duck_db: float = 15.0
+    duck_db: float = bounded(15.0, 0, 60)
     """How far the bed dips while anyone speaks, in dB."""
-    attack_ms: float = 100.0
+    attack_ms: float = bounded(100.0, 0, 5000)
     """Time the bed takes to dip, ending where the speech starts (the timeline is known ahead)."""
-    release_ms: float = 350.0
+    release_ms: float = bounded(350.0, 0, 10_000)
     """Time the bed takes to come back after the speech ends."""
-    crossfade_ms: float = 2500.0
+    crossfade_ms: float = bounded(2500.0, 0, 20_000)
     """Length of the cross-fade between two scenes' beds, centred on the scene change."""
-    fade_in_ms: float = 2000.0
+    fade_in_ms: float = bounded(2000.0, 0, 30_000)
     """Fade-in at the episode start."""
-    fade_out_ms: float = 3000.0
+    fade_out_ms: float = bounded(3000.0, 0, 30_000)
     """Fade-out ending at the episode end."""
-    loop_seconds: float = 30.0
+    loop_seconds: float = bounded(30.0, 2, 120)
     """Length of a generated bed's loop."""
     rules: tuple[BedRule, ...] = ()
     """User rules, tried before the built-in ones: the best-scoring user rule wins when any matches."""

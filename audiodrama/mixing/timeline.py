@@ -21,23 +21,24 @@ from audiodrama.files import atomic_path
 from audiodrama.mixing.audio import decode, load_clip
 from audiodrama.mixing.loudness import Loudness, LoudnessMeter, db_to_gain, limit, measure, upsampled_peaks
 from audiodrama.script import Segment
+from audiodrama.yamlfile import bounded
 
 
 @dataclass(frozen=True)
 class Pauses:
     """Silence, in milliseconds, inserted before a line according to what precedes it."""
 
-    start: int = 700
+    start: int = bounded(700, 0, 30_000)
     """Before the first line of the episode."""
-    within_paragraph: int = 220
+    within_paragraph: int = bounded(220, 0, 10_000)
     """Between two lines of the same paragraph read by the same voice."""
-    speaker_change: int = 380
+    speaker_change: int = bounded(380, 0, 10_000)
     """Between two lines of the same paragraph read by different voices."""
-    paragraph: int = 650
+    paragraph: int = bounded(650, 0, 10_000)
     """Before the first line of a new paragraph."""
-    scene_break: int = 2000
+    scene_break: int = bounded(2000, 0, 30_000)
     """Before the first line of a new scene."""
-    end: int = 1500
+    end: int = bounded(1500, 0, 30_000)
     """After the last line of the episode."""
 
 
@@ -116,25 +117,25 @@ class Placement:
 class Levels:
     """Loudness targets: every voice levelled, the episode normalised, peaks limited."""
 
-    speech_lufs: float = -18.0
+    speech_lufs: float = bounded(-18.0, -40, -6)
     """Each clip's loudness before the episode gain (all voices equally loud)."""
-    target_lufs: float = -16.0
+    target_lufs: float = bounded(-16.0, -36, -6)
     """Integrated loudness of the finished episode (podcast standard)."""
-    true_peak_db: float = -1.0
+    true_peak_db: float = bounded(-1.0, -12, 0)
     """Highest true peak allowed in the finished episode, dBTP."""
-    limiter_margin_db: float = 2.5
+    limiter_margin_db: float = bounded(2.5, 0, 6)
     """Headroom the clips' limiter keeps under the ceiling at the predicted gain (room for the MP3
     encoder's loudness shift and overshoot), so the final limiter seldom has work."""
-    encoder_headroom_db: float = 2.0
+    encoder_headroom_db: float = bounded(2.0, 0, 6)
     """The final limiter, on the mix as it goes to the encoder, keeps true peaks this far under
     `true_peak_db`: the MP3 encoder's overshoot."""
-    thought_gain_db: float = -5.0
+    thought_gain_db: float = bounded(-5.0, -30, 6)
     """Thoughts are this much quieter than speech."""
-    thought_echo_ms: int = 110
+    thought_echo_ms: int = bounded(110, 0, 1000)
     """Delay of the echo that marks a thought."""
-    thought_echo_decay: float = 0.35
+    thought_echo_decay: float = bounded(0.35, 0, 0.95)
     """Amplitude of each echo repeat relative to the previous one."""
-    thought_echo_repeats: int = 2
+    thought_echo_repeats: int = bounded(2, 0, 8)
     """How many echo repeats a thought gets."""
 
 

@@ -12,7 +12,7 @@ import yaml
 from audiodrama.casting.chapters import init_cast
 from audiodrama.errors import InputError
 from audiodrama.files import atomic_path, ensure_writable_dir, write_text_atomic
-from audiodrama.series.batch import LANGUAGE
+from audiodrama.series.manifest import LANGUAGE
 from audiodrama.text.epub import read_book
 from audiodrama.text.html import chapter_to_html
 from audiodrama.text.markup import chapter_from_blocks

@@ -73,6 +73,7 @@ _SMALL_WORDS = word_set(
 )
 _QUOTE_MARKS = frozenset('"“”‘’«»')
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # CRLF, LF and old Macs' lone CR
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,12 @@ def cut_chapter(text: str, blocks: Sequence[tuple[int, int, int, Kind | None]], 
             scene_starts.append(start)
         paragraphs.append(Paragraph(start, end, kind, scene, bool(paragraphs) and gap > usual))
     return Chapter(text, tuple(paragraphs), tuple(scene_starts), source, encoding, emphasis, format)
+
+
+def line_number(text: str, offset: int) -> int:
+    """The line (from 1) of `text` that `offset` lies on, a CRLF, LF or lone CR ending each line as
+    the chapter is cut: what an editor shows for a segment's offset."""
+    return 1 + len(_LINE_END.findall(text, 0, offset))
 
 
 def _lines(text: str) -> list[tuple[int, int]]:

@@ -31,7 +31,7 @@ def heard(episode: Episode) -> dict[int, float]:
 
 
 def rows(episode: Episode) -> list[dict]:
-    return [json.loads(line) for line in episode.script_file.read_text(encoding="utf-8").splitlines()]
+    return [json.loads(line) for line in episode.files.script.read_text(encoding="utf-8").splitlines()]
 
 
 @pytest.mark.slow

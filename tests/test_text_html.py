@@ -181,6 +181,12 @@ def test_scene_breaks_and_entities_of_a_fanfiction_net_page() -> None:
     assert "&" not in chapter.text and "storyid" not in chapter.text and "review" not in chapter.text.lower()
 
 
+def test_a_line_all_in_italics_is_never_a_heading() -> None:
+    chapter = read_html(AO3)
+    assert [chapter.text[p.start : p.end] for p in chapter.paragraphs if p.kind == Kind.HEADING] == [AO3_STORY[0]]
+    assert italics(chapter) == ["Please, Naruto."]
+
+
 def test_italics_from_tags_inline_styles_and_style_sheet_classes() -> None:
     assert italics(read_html(ROYAL_ROAD)) == ["One thousand to go,"]
     page = ("<html><head><style>.thought, p.x { font-style: italic } .loud { font-weight: bold }</style></head><body>"

@@ -249,7 +249,7 @@ class _Package:
                 continue
             following = entries[k + 1] if k + 1 < len(entries) else None
             blocks = self.chapter_blocks(entry, following, notes, styles)
-            if any(b.kind is None and any(c.isalpha() for c in b.text) for b in blocks):
+            if any(b.kind in (None, Kind.TEXT) and any(c.isalpha() for c in b.text) for b in blocks):
                 title = entry.label or next((b.text for b in blocks if b.kind == Kind.HEADING), "")
                 title = title or f"Chapter {len(chapters) + 1}"
                 if blocks[0].kind != Kind.HEADING:

@@ -76,8 +76,8 @@ class Block:
     text: str
     """Its text, whitespace folded to single spaces."""
     kind: Kind | None = None
-    """`heading` or `scene_break` when the markup says so (`<h2>`, `<hr>`, a `* * *` line); None leaves
-    it to the text (a `Chapter 3` paragraph is still a heading)."""
+    """`heading` or `scene_break` when the markup says so (`<h2>`, `<hr>`, a `* * *` line), `text` for a
+    paragraph all in italics; None leaves it to the text (a `Chapter 3` paragraph is still a heading)."""
     emphasis: tuple[tuple[int, int], ...] = ()
     """(start, end) of its italic stretches, as offsets into `text`."""
 
@@ -262,6 +262,8 @@ class _Walk:
             return
         if kind is None and is_scene_mark(text):
             kind = Kind.SCENE_BREAK
+        if kind is None and emphasis == ((0, len(text)),):
+            kind = Kind.TEXT  # an italic line is a thought or stress, not a heading ("Please, Naruto.")
         if kind is None and not self.notes and is_authors_note(text):
             return
         self.add(Block(text, kind, emphasis))

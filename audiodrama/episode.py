@@ -15,7 +15,7 @@ import numpy as np
 
 from audiodrama import __version__, runtime
 from audiodrama import script as scripts
-from audiodrama.attribution import discover_characters, parse_file
+from audiodrama.attribution import parse_file
 from audiodrama.casting.cast import Cast, pronounce, voice_for
 from audiodrama.casting.chapters import cast_scripts
 from audiodrama.errors import InputError
@@ -44,7 +44,6 @@ from audiodrama.settings import Settings
 from audiodrama.synthesis.clips import Clip, ClipRequest, default_cache_dir, synthesize_all
 from audiodrama.synthesis.voices import Voice
 from audiodrama.text.chapter import Kind
-from audiodrama.text.reader import read_chapter
 
 SPEAKABLE = re.compile(r"\w")
 CEILING_ROUNDS = 3
@@ -116,7 +115,7 @@ def produce(
     """
     settings = settings or Settings()
     script = script or read_source(source, cast, settings.authors_notes)
-    casting = cast_scripts(cast, [script], speaker_genders(source, script, cast))  # every speaker voiced
+    casting = cast_scripts(cast, [script], dict(script.genders))  # every speaker voiced
     cast = casting.cast
     segments = voiced_segments(script, settings.radio_play)
     if not segments:
@@ -219,14 +218,6 @@ def with_music(placements: list[Placement], settings: Settings, cache_dir: Path)
 
     last_scene = placements[-1].segment.scene
     return music(settings.intro, "Intro", -2) + placements + music(settings.outro, "Outro", last_scene + 1)
-
-
-def speaker_genders(source: Path, script: Script, cast: Cast) -> dict[str, str | None]:
-    """Genders the text suggests for the characters it names, read only when the script has speakers
-    the cast lacks (auto-casting needs them for those alone; none for an edited script file)."""
-    if all(cast.character(speaker) for speaker in script.speakers) or scripts.is_script_file(source):
-        return {}
-    return {c.name: c.gender for c in discover_characters(read_chapter(source))}
 
 
 def episode_gain(timeline: Timeline, settings: Settings, bed: BedSource, report: Callable[[int, int], None]) -> float:

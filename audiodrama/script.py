@@ -72,6 +72,9 @@ class Script:
     format: str = "text"
     """The chapter's format (`text`, `markdown`, `html`, `epub`): offsets point into the story text
     extracted from a markup chapter, not into its file's bytes."""
+    genders: tuple[tuple[str, str | None], ...] = ()
+    """(name, gender) of the characters the chapter names, when the script has speakers the cast lacks:
+    what auto-casting needs, found while attributing (an edited script file has none)."""
 
     @functools.cached_property
     def speakers(self) -> tuple[str, ...]:

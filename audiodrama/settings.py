@@ -14,7 +14,8 @@ from typing import Any
 from audiodrama.errors import InputError
 from audiodrama.mixing.ambience import AmbienceSettings, BedRule
 from audiodrama.mixing.timeline import Levels, Pauses
-from audiodrama.yamlfile import RANGE, Node, read_yaml
+from audiodrama.synthesis.engine import ENGINES
+from audiodrama.yamlfile import RANGE, Node, bounded, read_yaml
 
 SAMPLE_RATES = (16000, 22050, 24000, 32000, 44100, 48000)
 BITRATES = ("32k", "48k", "64k", "96k", "128k", "160k", "192k", "256k", "320k")
@@ -47,8 +48,9 @@ class Settings:
     cache_dir: Path | None = None
     """Clip cache folder; None uses the default (`AUDIODRAMA_CACHE` or ~/.cache/audiodrama/clips)."""
     engine: str = "pyttsx3"
-    """Speech engine: a name in `synthesis.ENGINES` or a `module:Class` path."""
-    timeout: float = 60.0
+    """Speech engine: a name in `synthesis.engine.ENGINES` (the library also takes a `module:Class` path;
+    a settings file only the names, so a file can never make the product import code)."""
+    timeout: float = bounded(60.0, 1, 3600)
     """Seconds the engine may take per piece of text before its worker counts as hung."""
     authors_notes: bool = field(default=False, repr=False)
     """Read the author's notes of a page, EPUB or Markdown chapter ("A/N:", AO3's notes) as story. Out of
@@ -56,7 +58,7 @@ class Settings:
 
 
 TOP_KEYS = ("pauses", "levels", "ambience", "sample_rate", "bitrate", "radio_play", "announce_title", "intro",
-            "outro", "authors_notes")
+            "outro", "engine", "timeout", "authors_notes")
 AMBIENCE_KEYS = tuple(f.name for f in dataclasses.fields(AmbienceSettings))
 AMBIENCE_FLAGS = tuple(f.name for f in dataclasses.fields(AmbienceSettings) if isinstance(f.default, bool))
 AMBIENCE_NUMBERS = tuple(f.name for f in dataclasses.fields(AmbienceSettings) if RANGE in f.metadata)
@@ -107,6 +109,10 @@ def settings_from_node(node: Node | None, what: str = "production settings", bas
             settings = dataclasses.replace(settings, sample_rate=value.choice("sample_rate", SAMPLE_RATES))
         elif key == "bitrate":
             settings = dataclasses.replace(settings, bitrate=value.choice("bitrate", BITRATES))
+        elif key == "engine":
+            settings = dataclasses.replace(settings, engine=value.choice("engine", tuple(ENGINES)))
+        elif key == "timeout":
+            settings = dataclasses.replace(settings, timeout=value.field_number("timeout", Settings, "timeout"))
     return settings
 
 

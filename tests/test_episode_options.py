@@ -14,6 +14,9 @@ from audiodrama.settings import Settings, load_settings
 from tests.conftest import CASTS, run_cli
 from tests.measure import write_tone
 
+pytestmark = pytest.mark.slow
+"""Every test here renders seconds of real audio or more."""
+
 SHORT = Path(__file__).parent / "fixtures" / "short-chapter.txt"
 
 

@@ -23,6 +23,9 @@ from tests.conftest import REPO, run_cli
 from tests.series_helpers import live_processes
 from tests.test_hostile_input import assert_refused, older, out, snapshot  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.slow
+"""Every test here renders seconds of real audio or more."""
+
 FAULTY = "engines_for_tests.faulty:FaultyEngine"
 LINES = "\n\n".join(f"Line {n} of the long night, and the rain kept falling on the village roofs." for n in range(16))
 

@@ -29,6 +29,9 @@ from audiodrama.series.state import read_state
 from tests.conftest import REPO, run_cli
 from tests.series_helpers import FIXTURE, NAMES, SUFFIXES, copy_series, live_processes, out_of
 
+pytestmark = pytest.mark.slow
+"""Every test here renders seconds of real audio or more."""
+
 
 def wavs(cache: Path) -> int:
     return len(list(cache.glob("??/*.wav")))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from audiodrama.casting.cast import Voice
 from audiodrama.errors import InputError
 from audiodrama.series.manifest import load_series
+from audiodrama.synthesis.voices import Voice
 from tests.conftest import REPO, run_cli
 from tests.series_helpers import copy_series
 

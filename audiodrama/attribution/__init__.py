@@ -8,15 +8,15 @@ chapters given without a cast.
 from __future__ import annotations
 
 import bisect
+from dataclasses import replace
 from pathlib import Path
 
-from audiodrama.attribution.characters import Roster
+from audiodrama.attribution.characters import CastList, Roster
 from audiodrama.attribution.discovery import DiscoveredCharacter, discover_characters
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.ranker import shipped_ranker
 from audiodrama.attribution.speakers import decide_speakers
 from audiodrama.attribution.thoughts import Thought, find_thoughts
-from audiodrama.casting.cast import Cast
 from audiodrama.script import Script, Segment
 from audiodrama.text.chapter import BLANK, Chapter, Kind
 from audiodrama.text.reader import read_chapter
@@ -24,22 +24,23 @@ from audiodrama.text.reader import read_chapter
 __all__ = ["DiscoveredCharacter", "attribute", "discover_characters", "parse_file"]
 
 
-def parse_file(path: str | Path, cast: Cast | None = None, notes: bool = False) -> Script:
+def parse_file(path: str | Path, cast: CastList | None = None, notes: bool = False) -> Script:
     """Read the chapter at `path` (any format; author's notes kept with `notes`) and attribute every
     quotation (InputError if it cannot be read)."""
     return attribute(read_chapter(path, notes), cast)
 
 
-def roster_for(chapter: Chapter, quotes: list[Quote], cast: Cast | None) -> Roster:
+def roster_for(chapter: Chapter, quotes: list[Quote], cast: CastList | None) -> Roster:
     """The cast's characters, or (no cast, or one without characters) those the chapter names."""
     if cast is not None and cast.characters:
         return Roster.from_cast(cast)
     return Roster(discover_characters(chapter, quotes))
 
 
-def attribute(chapter: Chapter, cast: Cast | None = None) -> Script:
+def attribute(chapter: Chapter, cast: CastList | None = None) -> Script:
     """The chapter as a script: segments tiling it, each quotation and italic thought with a speaker,
-    confidence, reason."""
+    confidence, reason, and the genders the text suggests for speakers the cast lacks (auto-casting
+    needs them)."""
     quotes = find_quotes(chapter)
     roster = roster_for(chapter, quotes, cast)
     decisions = decide_speakers(chapter, quotes, roster, shipped_ranker())
@@ -47,7 +48,13 @@ def attribute(chapter: Chapter, cast: Cast | None = None) -> Script:
     if chapter.emphasis:
         thoughts = find_thoughts(chapter, quotes, [d.speaker for d in decisions], roster)
         segments = list(_with_thoughts(chapter.text, segments, thoughts))
-    return Script(tuple(segments), chapter.source, chapter.title, chapter.format)
+    script = Script(tuple(segments), chapter.source, chapter.title, chapter.format)
+    if cast is None or not cast.characters:  # the roster is what the chapter names
+        return replace(script, genders=tuple((p.name, p.gender) for p in roster.people.values()))
+    named = {character.name for character in cast.characters}
+    if all(speaker in named for speaker in script.speakers):
+        return script
+    return replace(script, genders=tuple((c.name, c.gender) for c in discover_characters(chapter, quotes)))
 
 
 def _segments(chapter: Chapter, quotes: list[Quote], decisions):

@@ -5,12 +5,34 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from audiodrama.attribution.titles import ABBREVIATED_TITLES, TITLES
-from audiodrama.casting.cast import Cast
 from audiodrama.text.chapter import word_set
+
+
+class CastMember(Protocol):
+    """What attribution reads of a cast's character (`casting.cast.Character` is one): the names it
+    goes by and its gender. Attribution takes the cast by this shape, so it needs nothing of casting."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def aliases(self) -> Sequence[str]: ...
+
+    @property
+    def gender(self) -> str | None: ...
+
+
+class CastList(Protocol):
+    """What attribution reads of a cast (`casting.cast.Cast` is one): its characters."""
+
+    @property
+    def characters(self) -> Sequence[CastMember]: ...
+
 
 _DETERMINERS = frozenset(
     [
@@ -138,7 +160,7 @@ class Roster:
         """The last text searched and that text without accents, searched in its place."""
 
     @classmethod
-    def from_cast(cls, cast: Cast) -> Roster:
+    def from_cast(cls, cast: CastList) -> Roster:
         """A roster of every character in `cast`, each also known by the first and last word of its
         names ("Jenny" for "Jenny Abdul Akbar", "Losberne" for "Mr. Losberne") and by its role title
         ("the doctor" for "Doctor Losberne"); a character the cast gives that form as a whole alias

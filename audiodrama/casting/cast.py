@@ -18,7 +18,7 @@ from audiodrama.synthesis.voices import GENDERS, UnknownVoiceError, Voice, Voice
 from audiodrama.text.chapter import Kind
 from audiodrama.yamlfile import Node, present, read_yaml
 
-__all__ = ["GENDERS", "Cast", "Character", "Delivery", "Voice", "auto_voice", "cast_from_node", "load_cast",
+__all__ = ["Cast", "Character", "Delivery", "auto_voice", "cast_from_node", "load_cast",
            "pronounce", "voice_for"]
 
 

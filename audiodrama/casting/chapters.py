@@ -15,10 +15,11 @@ import yaml
 
 from audiodrama.attribution import attribute, discover_characters
 from audiodrama.casting import autocast
-from audiodrama.casting.cast import Cast, Character, Delivery, Voice, voice_for
+from audiodrama.casting.cast import Cast, Character, Delivery, voice_for
 from audiodrama.errors import InputError
 from audiodrama.files import ensure_writable_dir, write_text_atomic
 from audiodrama.script import Script
+from audiodrama.synthesis.voices import Voice
 from audiodrama.text.reader import read_chapter
 
 NARRATOR = "the narrator"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from audiodrama import __version__
-from audiodrama.casting.cast import Cast, Voice, voice_for
+from audiodrama.casting.cast import Cast, voice_for
 from audiodrama.casting.chapters import cast_scripts
 from audiodrama.episode import read_source, voiced_segments
 from audiodrama.export.files import EpisodeFiles
@@ -21,7 +21,8 @@ from audiodrama.script import Script
 from audiodrama.series.manifest import EpisodeSpec, Series, select
 from audiodrama.series.state import State, read_state
 from audiodrama.settings import Settings
-from audiodrama.synthesis.clips import engine_info
+from audiodrama.synthesis.engine import engine_info
+from audiodrama.synthesis.voices import Voice
 from audiodrama.text.chapter import Kind
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from audiodrama.casting.cast import Voice
 from audiodrama.errors import AudiodramaError
 from audiodrama.files import write_text_atomic
 from audiodrama.series.report import Review
+from audiodrama.synthesis.voices import Voice
 
 STATE_FILE = ".audiodrama-series.json"
 """In the output folder: what every episode was last built from, and the series' auto-cast voices."""

@@ -13,7 +13,8 @@ from typing import Any
 
 from audiodrama.errors import InputError
 from audiodrama.mixing.ambience import AmbienceSettings, BedRule
-from audiodrama.mixing.timeline import Levels, Pauses
+from audiodrama.mixing.mastering import Levels
+from audiodrama.mixing.timeline import Pauses
 from audiodrama.synthesis.engine import ENGINES
 from audiodrama.yamlfile import RANGE, Node, bounded, read_yaml
 

@@ -195,7 +195,7 @@ def test_an_episode_worker_killed_fails_only_its_episode(tmp_path: Path) -> None
     os.kill(victim, signal.SIGKILL)
     _, stderr = run.communicate(timeout=300)
     assert run.returncode == 1, stderr
-    assert "1. ch1: failed: worker failed: killed by SIGKILL" in stderr
+    assert "1. ch1: failed: worker failed: killed by signal 9 (SIGKILL)" in stderr
     assert "1 built, 0 skipped, 1 failed" in stderr and "Traceback" not in stderr
     assert sorted(p.name for p in (tmp_path / "output").rglob("*.mp3")) == ["ch2.mp3"]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from audiodrama.casting.cast import Cast
 from audiodrama.episode import produce
+from audiodrama.errors import exit_reason
 from audiodrama.export.mp3 import Tags
 from audiodrama.script import Script
 from audiodrama.series.manifest import EpisodeSpec
@@ -112,7 +113,7 @@ def run_jobs(jobs: Sequence[Job], workers: int, done: Callable[[Job, Outcome], N
                     outcome = receiver.recv()
                 except EOFError:
                     process.join()
-                    outcome = Outcome(error=f"worker failed: {_exit_reason(process.exitcode)}")
+                    outcome = Outcome(error=f"worker failed: {exit_reason(process.exitcode)}")
                 receiver.close()
                 process.join()
                 done(job, outcome)
@@ -123,10 +124,3 @@ def run_jobs(jobs: Sequence[Job], workers: int, done: Callable[[Job, Outcome], N
         for receiver, process in started:
             process.join()
             receiver.close()
-
-
-def _exit_reason(code: int | None) -> str:
-    """How a process ended, from its exit code (negative: the signal that killed it)."""
-    if code is not None and code < 0:
-        return f"killed by {signal.Signals(-code).name}"
-    return f"exited with status {code}"

@@ -69,9 +69,10 @@ class Episode:
         return self.files.mp3
 
 
-def read_source(source: Path, cast: Cast | None) -> Script:
-    """A chapter is parsed; a script file (as `audiodrama script` writes it) is read as edited."""
-    return scripts.load_script(source) if scripts.is_script_file(source) else parse_file(source, cast)
+def read_source(source: Path, cast: Cast | None, notes: bool = False) -> Script:
+    """A chapter is parsed (author's notes in markup kept with `notes`); a script file (as `audiodrama
+    script` writes it) is read as edited."""
+    return scripts.load_script(source) if scripts.is_script_file(source) else parse_file(source, cast, notes)
 
 
 def episode_name(source: Path) -> str:
@@ -103,7 +104,7 @@ def produce(
     MP3's tags (default: the script's title and the cast's).
     """
     settings = settings or Settings()
-    script = script or read_source(source, cast)
+    script = script or read_source(source, cast, settings.authors_notes)
     casting = cast_scripts(cast, [script], dict(script.genders))  # every speaker voiced
     cast = casting.cast
     segments = voiced_segments(script, settings.radio_play)

@@ -69,6 +69,9 @@ class Script:
     """Where the chapter came from (a path), for messages and metadata."""
     title: str = ""
     """The episode title, when known (first heading or the file name)."""
+    format: str = "text"
+    """The chapter's format (`text`, `markdown`, `html`, `epub`): offsets point into the story text
+    extracted from a markup chapter, not into its file's bytes."""
     genders: tuple[tuple[str, str | None], ...] = ()
     """(name, gender) of the characters the chapter names, when the script has speakers the cast lacks:
     what auto-casting needs, found while attributing (an edited script file has none)."""
@@ -92,9 +95,19 @@ def segment_dict(segment: Segment) -> dict:
     return {k: getattr(segment, k) for k in JSONL_KEYS} | {"kind": segment.kind.value}
 
 
+def origin(script: Script) -> dict[str, str]:
+    """`source` and `format` of a script made from a markup chapter (Markdown, HTML, EPUB); nothing for
+    plain text, whose offsets point into the file itself."""
+    return {} if script.format == "text" else {"source": script.source, "format": script.format}
+
+
 def to_jsonl(script: Script) -> str:
-    """One JSON object per segment, one per line, in reading order."""
-    return "".join(json.dumps(segment_dict(s), ensure_ascii=False) + "\n" for s in script.segments)
+    """One JSON object per segment, one per line, in reading order; the first also says where a markup
+    chapter came from (`source`, `format`)."""
+    lines = [segment_dict(s) for s in script.segments]
+    if lines:
+        lines[0] |= origin(script)
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
 
 
 YAML_HEADER = (
@@ -103,13 +116,13 @@ YAML_HEADER = (
 )
 
 
-YAML_KEYS = ("title", "source", "speakers", "segments")
+YAML_KEYS = ("title", "source", "format", "speakers", "segments")
 """Top-level keys of a YAML script (`speakers` is written for the reader and ignored when read back)."""
 
 
 def to_yaml(script: Script) -> str:
     """The human-editable form: a commented YAML document with one mapping per segment."""
-    head = {"title": script.title, "source": script.source, "speakers": list(script.speakers)}
+    head = {"title": script.title, "source": script.source, **origin(script), "speakers": list(script.speakers)}
     body = {"segments": [segment_dict(s) for s in script.segments]}
     dump = {"sort_keys": False, "allow_unicode": True, "width": 100}
     return YAML_HEADER + yaml.safe_dump(head, **dump) + yaml.safe_dump(body, **dump)
@@ -152,9 +165,10 @@ def load_script(path: str | Path) -> Script:
     path = Path(path)
     if path.suffix.lower() in (".jsonl", ".json"):
         items = list(_jsonl_items(path))
-        title, source = "", ""
+        first = items[0][0] if items and isinstance(items[0][0], dict) else {}
+        title, source, format = "", str(first.get("source") or ""), str(first.get("format") or "text")
     else:
-        items, title, source = _yaml_items(path)
+        items, title, source, format = _yaml_items(path)
     segments = tuple(_segment(item, path, line, column) for item, line, column in items)
     for k in range(1, len(segments)):
         if segments[k].start < segments[k - 1].start:
@@ -165,7 +179,7 @@ def load_script(path: str | Path) -> Script:
                 column=items[k][2],
                 hint="keep segments in reading order",
             )
-    return Script(segments, source, title or path.stem.removesuffix(".script"))
+    return Script(segments, source, title or path.stem.removesuffix(".script"), format)
 
 
 def _jsonl_items(path: Path) -> Iterator[tuple[object, int, int]]:
@@ -192,9 +206,9 @@ def _jsonl_items(path: Path) -> Iterator[tuple[object, int, int]]:
         yield item, number, 1
 
 
-def _yaml_items(path: Path) -> tuple[list[tuple[object, int, int]], str, str]:
-    """(mapping, line, column) for each segment of a YAML script, with its title and source, read by the
-    same safe reader as every other YAML file the user gives."""
+def _yaml_items(path: Path) -> tuple[list[tuple[object, int, int]], str, str, str]:
+    """(mapping, line, column) for each segment of a YAML script, with its title, source and format, read
+    by the same safe reader as every other YAML file the user gives."""
     root = read_yaml(path, "script")
     if root is None:
         raise InputError("the script is empty", path=path, hint="a script needs a `segments:` list")
@@ -203,9 +217,9 @@ def _yaml_items(path: Path) -> tuple[list[tuple[object, int, int]], str, str]:
     if "segments" not in fields:
         raise root.error("a script needs a `segments:` list")
     items = [(node.plain("a segment"), *node.position) for node in fields["segments"].sequence("segments")]
-    title, source = (fields[key].text(key) if key in fields and not fields[key].is_null() else ""
-                     for key in ("title", "source"))
-    return items, title, source
+    title, source, format = (fields[key].text(key) if key in fields and not fields[key].is_null() else ""
+                             for key in ("title", "source", "format"))
+    return items, title, source, format or "text"
 
 
 def _segment(item, path: Path, line: int, column: int) -> Segment:

@@ -53,10 +53,13 @@ class Settings:
     a settings file only the names, so a file can never make the product import code)."""
     timeout: float = bounded(60.0, 1, 3600)
     """Seconds the engine may take per piece of text before its worker counts as hung."""
+    authors_notes: bool = field(default=False, repr=False)
+    """Read the author's notes of a page, EPUB or Markdown chapter ("A/N:", AO3's notes) as story. Out of
+    the repr, which episode fingerprints hash: it shapes the script, and the script is hashed."""
 
 
 TOP_KEYS = ("pauses", "levels", "ambience", "sample_rate", "bitrate", "radio_play", "announce_title", "intro",
-            "outro", "engine", "timeout")
+            "outro", "engine", "timeout", "authors_notes")
 AMBIENCE_KEYS = tuple(f.name for f in dataclasses.fields(AmbienceSettings))
 AMBIENCE_FLAGS = tuple(f.name for f in dataclasses.fields(AmbienceSettings) if isinstance(f.default, bool))
 AMBIENCE_NUMBERS = tuple(f.name for f in dataclasses.fields(AmbienceSettings) if RANGE in f.metadata)
@@ -98,7 +101,7 @@ def settings_from_node(node: Node | None, what: str = "production settings", bas
             settings = dataclasses.replace(settings, levels=value.numbers("levels", settings.levels))
         elif key == "ambience":
             settings = dataclasses.replace(settings, ambience=_ambience(value, Path(node.path).parent))
-        elif key in ("radio_play", "announce_title"):
+        elif key in ("radio_play", "announce_title", "authors_notes"):
             settings = dataclasses.replace(settings, **{key: value.flag(key)})
         elif key in ("intro", "outro"):
             music = value.existing_file(f"{key} music file", Path(node.path).parent)

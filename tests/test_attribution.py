@@ -23,7 +23,8 @@ from audiodrama.attribution.ranker import FEATURES, shipped_ranker
 from audiodrama.attribution.speakers import decide_speakers
 from audiodrama.attribution.titles import TITLE_PATTERN, title_gender
 from audiodrama.casting.cast import Cast, Character, load_cast
-from audiodrama.text.chapter import BLANK, Kind, chapter_from_text, read_chapter
+from audiodrama.text.chapter import BLANK, Kind, chapter_from_text
+from audiodrama.text.reader import read_chapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parser"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

@@ -20,7 +20,7 @@ from audiodrama.errors import InputError
 from audiodrama.files import ensure_writable_dir, write_text_atomic
 from audiodrama.script import Script
 from audiodrama.synthesis.voices import Voice
-from audiodrama.text.chapter import read_chapter
+from audiodrama.text.reader import read_chapter
 
 NARRATOR = "the narrator"
 """How messages name the narrator."""

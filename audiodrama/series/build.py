@@ -54,7 +54,7 @@ def build_series(series: Series, jobs: int | None = None, only: str | None = Non
         published = {name: (first + timedelta(seconds=i)).isoformat() for i, name in enumerate(new)}
         work = []
         for item in todo:
-            script = item.script or read_source(item.spec.file, item.spec.cast)
+            script = item.script or read_source(item.spec.file, item.spec.cast, item.spec.settings.authors_notes)
             by_number[item.spec.number] = replace(item, script=script)
             work.append(Job(item.spec, item.cast, script, episode_tags(series, item.spec, script), out_dir,
                             max(1, cores // workers)))

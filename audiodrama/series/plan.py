@@ -45,9 +45,10 @@ def _file_hash(path: Path | None) -> str:
 
 
 def reading_key(spec: EpisodeSpec) -> str:
-    """Hash of what the episode's script depends on: chapter bytes, the cast's names and genders, the code."""
+    """Hash of what the episode's script depends on: chapter bytes, the cast's names and genders, whether
+    author's notes are read, the code."""
     names = [(c.name, c.aliases, c.gender) for c in spec.cast.characters]
-    return _hash(code_version(), _file_hash(spec.file), names)
+    return _hash(code_version(), _file_hash(spec.file), names, spec.settings.authors_notes)
 
 
 def episode_cast(series: Series, spec: EpisodeSpec, script: Script | None, speakers: Sequence[str],
@@ -109,7 +110,7 @@ def plan(series: Series, episodes: Sequence[EpisodeSpec], state: State, read_all
         record = state.episodes.get(spec.name)
         known = record is not None and record.reading_key == reading and all(
             s in state.voices or getattr(spec.cast.character(s), "voice", None) for s in record.speakers)
-        script = None if known and not read_all else read_source(spec.file, spec.cast)
+        script = None if known and not read_all else read_source(spec.file, spec.cast, spec.settings.authors_notes)
         speakers = script.speakers if script else record.speakers if record else ()
         cast = episode_cast(series, spec, script, speakers, state.voices)
         key = build_key(series, spec, cast, speakers, reading)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from audiodrama.script import Script
 from audiodrama.series.manifest import EpisodeSpec
-from audiodrama.text.chapter import line_number, read_chapter
+from audiodrama.text.chapter import line_number
+from audiodrama.text.reader import read_chapter
 
 REPORT_JSON, REPORT_MD = "report.json", "report.md"
 REVIEW_LINES = 5
@@ -37,7 +38,7 @@ class Review:
 
 def review_lines(spec: EpisodeSpec, script: Script) -> tuple[Review, ...]:
     """The dialogue lines of lowest confidence (below `REVIEW_BELOW`), weakest first."""
-    text = read_chapter(spec.file).text  # as the offsets were taken: decoded, line ends untouched
+    text = read_chapter(spec.file).text  # as the offsets were taken: decoded (or extracted from markup)
     weakest = sorted((s for s in script.segments if s.voiced_by_speaker and s.confidence < REVIEW_BELOW),
                      key=lambda s: (s.confidence, s.start))[:REVIEW_LINES]
     return tuple(Review(line_number(text, s.start), s.speaker or "?", round(s.confidence, 3), s.reason,

@@ -183,3 +183,12 @@ def test_voices_and_doctor_list_the_installed_piper_voices(tmp_path: Path) -> No
     doctor = run_cli("doctor", env=env)
     assert doctor.returncode == 0, doctor.stderr
     assert "piper: piper-tts 1.8.0" in doctor.stdout and "piper:mine#speaker=1" in doctor.stdout
+
+
+def test_espeak_phonemes_from_the_lexicon_are_spoken_by_piper_as_phonemes(tmp_path: Path) -> None:
+    """`[[kj'u:bi]]` is espeak's alphabet; Piper gets it as IPA, so it says two syllables, not the symbols."""
+    texts = ["[[kj'u:bi]]", "Kyoo-bee", "kj apostrophe u colon bi"]
+    clips = synthesize_all([ClipRequest(t, Voice("piper:joe"), t) for t in texts], jobs=1, cache_dir=tmp_path)
+    phonemes, respelled, symbols = (clip.seconds for clip in clips)
+    assert phonemes == pytest.approx(respelled, rel=0.35)
+    assert phonemes < 0.6 * symbols

@@ -40,6 +40,8 @@ class PiperModel:
     """`male` or `female` when the config says (a `gender` key), else None."""
     sample_rate: int
     """Samples per second the model speaks at."""
+    language: str = "en-us"
+    """The espeak-ng voice the model's phonemes come from (`espeak.voice` in its config)."""
 
     @property
     def config(self) -> Path:
@@ -92,7 +94,8 @@ def read_model(path: Path, name: str) -> PiperModel:
         speaker_ids = data.get("speaker_id_map") or {}
         speakers = tuple(sorted(speaker_ids, key=lambda s: speaker_ids[s]))
         gender = data.get("gender") if data.get("gender") in ("male", "female") else None
-        return PiperModel(name, path.resolve(), speakers, gender, int(data["audio"]["sample_rate"]))
+        language = str((data.get("espeak") or {}).get("voice", "en-us"))
+        return PiperModel(name, path.resolve(), speakers, gender, int(data["audio"]["sample_rate"]), language)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ValueError(f"{config} is not a Piper voice config ({type(error).__name__}: {error})") from None
 

@@ -34,6 +34,17 @@ class Loudness:
     """Highest true (oversampled) peak in dBTP; the sample peak (dBFS) where true peaks were not asked for."""
 
 
+@functools.cache
+def k_weighting(sample_rate: int) -> tuple[np.ndarray, float]:
+    """BS.1770's K-weighting filter at `sample_rate` as pyloudnorm designs it: (second-order sections,
+    passband gain)."""
+    import pyloudnorm  # here, not at the top: it imports scipy.signal, about a second
+
+    stages = list(pyloudnorm.Meter(sample_rate)._filters.values())
+    sections = np.array([np.concatenate([stage.b, stage.a]) / stage.a[0] for stage in stages])
+    return sections, float(np.prod([stage.passband_gain for stage in stages]))
+
+
 class LoudnessMeter:
     """BS.1770 integrated loudness and peak of mono audio fed in blocks of any size."""
 
@@ -41,10 +52,8 @@ class LoudnessMeter:
         """`true_peaks=False` measures sample peaks only, which is much cheaper than oversampling."""
         self.sample_rate = sample_rate
         self._true_peaks = true_peaks
-        import pyloudnorm  # here, not at the top: it imports scipy.signal, about a second
-
-        self._stages = [(f.b, f.a, f.passband_gain) for f in pyloudnorm.Meter(sample_rate)._filters.values()]
-        self._states: list[np.ndarray | None] = [None] * len(self._stages)
+        self._sections, self._gain = k_weighting(sample_rate)
+        self._state = np.zeros((len(self._sections), 2))
         self._step = round(0.1 * sample_rate)  # gating blocks of 400 ms advance by 100 ms
         self._pending = np.zeros(0)
         self._step_energies: list[float] = []
@@ -56,13 +65,8 @@ class LoudnessMeter:
             return
         peak = true_peak(samples) if self._true_peaks else float(np.abs(samples).max())
         self._peak = max(self._peak, peak)
-        weighted = samples.astype(np.float64)
-        for index, (b, a, gain) in enumerate(self._stages):
-            state = self._states[index]
-            if state is None:
-                state = scipy.signal.lfilter_zi(b, a) * 0.0
-            weighted, self._states[index] = scipy.signal.lfilter(b, a, weighted, zi=state)
-            weighted = weighted * gain
+        weighted, self._state = scipy.signal.sosfilt(self._sections, samples.astype(np.float64), zi=self._state)
+        weighted = weighted * self._gain
         pending = np.concatenate([self._pending, weighted**2])
         steps = len(pending) // self._step
         if steps:
@@ -108,10 +112,9 @@ def interpolator() -> np.ndarray:
 
 def upsampled_peaks(samples: np.ndarray) -> np.ndarray:
     """Per input sample, the largest magnitude among its oversampled neighbours."""
-    upsampled = scipy.signal.resample_poly(samples.astype(np.float64), OVERSAMPLING, 1, window=interpolator())
-    phases = [upsampled[phase::OVERSAMPLING] for phase in range(OVERSAMPLING)]  # len(samples) each
-    # max |x| as max(max x, -min x), phase by phase: numpy reduces a short last axis slowly
-    peaks = np.maximum(functools.reduce(np.maximum, phases), -functools.reduce(np.minimum, phases))
+    upsampled = np.abs(scipy.signal.resample_poly(samples.astype(np.float64), OVERSAMPLING, 1, window=interpolator()))
+    # the largest of each sample's OVERSAMPLING values, phase by phase: numpy reduces a short last axis slowly
+    peaks = functools.reduce(np.maximum, [upsampled[phase::OVERSAMPLING] for phase in range(OVERSAMPLING)])
     return np.maximum(peaks, np.abs(samples))
 
 

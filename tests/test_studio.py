@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import warnings
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from audiodrama.settings import Settings
 from audiodrama.studio.edits import BY_HAND, EditError, least_certain
 from audiodrama.studio.server import MAX_BODY, app
 from audiodrama.studio.session import StaleVersion, Studio
-from tests.conftest import CASTS, REPO
+from tests.conftest import CASTS, REPO, run_cli
 
 with warnings.catch_warnings():  # newer Starlette asks for `httpx2` in place of httpx, which it still uses
     warnings.simplefilter("ignore")
@@ -406,3 +408,31 @@ def test_the_page_acts_through_the_api(client: TestClient, studio: Studio, work:
     assert client.post("/api/episodes/1/scenes/0", json={}, headers=ORIGIN).json()["lines"][:3] == [0, 1, 2]
     url = client.post("/api/episodes/1/audition", json={"name": "narrator"}, headers=ORIGIN).json()["url"]
     assert client.get(url).content[:3] in (b"ID3", b"\xff\xfb")
+
+
+def test_the_command_prints_its_address_and_stops_on_ctrl_c(work: Path) -> None:
+    run = subprocess.Popen([sys.executable, "-m", "audiodrama", "studio", "woods.txt", "--cast", "cast.yaml",
+                            "--no-browser"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        url = run.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and "/?token=" in url
+        with urllib.request.urlopen(url, timeout=30) as page:
+            assert "audiodrama studio" in page.read().decode() and "HttpOnly" in page.headers["Set-Cookie"]
+        with pytest.raises(urllib.error.HTTPError, match="403"):
+            urllib.request.urlopen(url.split("?")[0] + "api/studio", timeout=30)
+    finally:
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=30)
+    assert run.returncode == 130 and out == ""
+    assert "Ctrl-C stops the studio" in err and "Traceback" not in err
+    assert (work / "output" / "woods.script.yaml").is_file()
+
+
+def test_the_command_refuses_bad_input_in_one_line(work: Path) -> None:
+    for args, message in ((["studio"], "audiodrama: error: give the chapters to open, or --series SERIES.yaml"),
+                          (["studio", "woods.txt", "--series", "s.yaml"], "a series names its own chapters"),
+                          (["studio", "missing.txt"], "missing.txt: cannot read the chapter")):
+        result = run_cli(*args, "--no-browser", cwd=work)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

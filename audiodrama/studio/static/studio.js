@@ -96,6 +96,7 @@ async function openEpisode(number) {
   drawLines();
   const first = S.data.segments.findIndex((s) => s.kind !== "scene_break");
   moveTo(S.view === "review" ? S.order[0] : first);
+  list().focus();
   say(`${S.data.segments.length} lines; ${S.order.filter((i) => S.data.segments[i].confidence < LOW).length}` +
       ` uncertain. Edits are saved to ${S.data.script_file}. Press ? for the keys.`);
 }
@@ -500,10 +501,13 @@ function voiceForm(name, voice, auto) {
     : baseSelect.value + (variantSelect.value ? "+" + variantSelect.value : "");
   baseSelect.addEventListener("change", () => setVoice(name, { voice: spec() }));
   variantSelect.addEventListener("change", () => setVoice(name, { voice: spec() }));
-  form.append(label("Voice", baseSelect), label("Variant", variantSelect));
+  baseSelect.dataset.key = "voice";
+  variantSelect.dataset.key = "variant";
+  form.append(label("Voice", baseSelect, true), label("Variant", variantSelect, true));
   for (const [key, min, max, stepBy] of [["rate", 80, 450, 5], ["pitch", 0, 100, 1], ["volume", 0, 1, 0.05]]) {
     const input = document.createElement("input");
     Object.assign(input, { type: "number", min, max, step: stepBy, value: voice[key] });
+    input.dataset.key = key;
     input.addEventListener("change", () => {
       const value = key === "volume" ? parseFloat(input.value) : parseInt(input.value, 10);
       if (Number.isFinite(value)) setVoice(name, { [key]: value });
@@ -513,6 +517,8 @@ function voiceForm(name, voice, auto) {
   const hear = document.createElement("button");
   hear.type = "button";
   hear.textContent = `Audition ${name}`;
+  hear.dataset.key = "audition";
+  hear.className = "wide";
   hear.addEventListener("click", () => audition(name));
   form.append(hear);
   return form;
@@ -524,9 +530,11 @@ function aliasForm(character) {
   const input = document.createElement("input");
   input.setAttribute("aria-label", `New alias for ${character.name}`);
   input.placeholder = "another name";
+  input.dataset.key = "alias";
   const add = document.createElement("button");
   add.type = "button";
   add.textContent = "Add alias";
+  add.dataset.key = "add-alias";
   add.addEventListener("click", async () => {
     if (input.value.trim()) await change("/api/cast/alias", { name: character.name, alias: input.value });
   });
@@ -536,16 +544,21 @@ function aliasForm(character) {
 }
 
 function drawCast() {
+  // redrawn after every change: open cards stay open and the focused control keeps the focus
   const open = new Set([...document.querySelectorAll("details.character[open]")].map((d) => d.dataset.name));
+  const focused = document.activeElement;
+  const card = focused?.closest("details.character");
+  const focus = card ? [card.dataset.name, focused.dataset.key || "summary"] : null;
   const box = $("characters");
   box.replaceChildren();
-  const card = (name, voice, extra) => {
+  const makeCard = (name, voice, extra) => {
     const details = document.createElement("details");
     details.className = "character";
     details.dataset.name = name;
     details.open = open.has(name);
     details.style.setProperty("--c", name === "narrator" ? "#1f1f1f" : colour(name));
     const summary = document.createElement("summary");
+    summary.dataset.key = "summary";
     const key = S.keys.indexOf(name);
     if (key >= 0) { const k = document.createElement("kbd"); k.textContent = key + 1; summary.append(k, " "); }
     const title = document.createElement("span");
@@ -559,11 +572,11 @@ function drawCast() {
     box.append(details);
     return details;
   };
-  card("narrator", S.cast.narrator).append(voiceForm("narrator", S.cast.narrator, false));
+  makeCard("narrator", S.cast.narrator).append(voiceForm("narrator", S.cast.narrator, false));
   for (const c of S.cast.characters) {
     const extra = ` · ${c.lines} line${c.lines === 1 ? "" : "s"}` + (c.auto ? " · auto-cast" : "") +
       (c.in_file ? "" : " · not in the cast file");
-    const details = card(c.name, c.voice, extra);
+    const details = makeCard(c.name, c.voice, extra);
     const form = voiceForm(c.name, c.voice, c.auto);
     if (c.aliases.length) {
       const p = document.createElement("p");
@@ -574,16 +587,38 @@ function drawCast() {
     if (c.in_file) form.append(aliasForm(c));
     details.append(form);
   }
+  if (focus) {
+    const again = [...box.querySelectorAll("details.character")].find((d) => d.dataset.name === focus[0]);
+    again?.querySelector(`[data-key="${focus[1]}"]`)?.focus();
+  }
   const warnings = $("warnings");
   warnings.replaceChildren(...S.cast.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
 }
 
-async function setVoice(name, settings) {
+const pendingVoice = { name: null, settings: {}, timer: null };
+
+function setVoice(name, settings) {
+  // saved once the user stops changing it for a moment: typing "f2" in a list or holding an arrow key
+  // gives one change to save and to undo, not one per key
+  if (pendingVoice.name !== name) flushVoice();
+  pendingVoice.name = name;
+  Object.assign(pendingVoice.settings, settings);
+  clearTimeout(pendingVoice.timer);
+  pendingVoice.timer = setTimeout(flushVoice, 600);
+}
+
+async function flushVoice() {
+  clearTimeout(pendingVoice.timer);
+  const { name, settings } = pendingVoice;
+  pendingVoice.name = null;
+  pendingVoice.settings = {};
+  if (!name) return;
   const done = await change("/api/cast/voice", { name, settings });
   if (done) say(`${done.message}. Press Audition to hear it.`);
 }
 
 async function audition(name) {
+  await flushVoice();
   say(`auditioning ${name}…`);
   try {
     const made = await api("POST", `/api/episodes/${S.episode}/audition`, { name });
@@ -599,6 +634,7 @@ async function audition(name) {
 // --- rendering and the episode ------------------------------------------------------------------------------
 
 async function render() {
+  await flushVoice();
   try {
     await api("POST", `/api/episodes/${S.episode}/render`, {});
   } catch (error) {

@@ -85,8 +85,6 @@ def walk(work: Path, think: float, shots: Path | None) -> None:
             until(lambda: state("S.playing !== null"), 60)
             until(lambda: state("S.playing === null || S.playing.ended || S.playing.error !== null"), 120)
             time.sleep(think)
-            if n == 1:
-                shot("review")
             speaker = state(f"S.data.segments[{line}].speaker")
             version = state("S.version")
             if speaker == TRUTH[line]:
@@ -96,14 +94,13 @@ def walk(work: Path, think: float, shots: Path | None) -> None:
                 until(lambda: driver.switch_to.active_element.get_attribute("id") == "picker-input", 10)
                 press(TRUTH[line].split()[0][:4])
                 if n == 4:
-                    shot("picker")
+                    shot("review")
                 press(Keys.ENTER)
                 fixed += 1
             until(lambda v=version, at=line: state("S.version") > v and state("S.cursor") != at, 30)
             mark(f"line {line}: {'fixed, ' + TRUTH[line] if speaker != TRUTH[line] else 'accepted'}")
         driver.find_element(By.CSS_SELECTOR, "#review").send_keys(Keys.SHIFT, "R")
         until(lambda: state("S.renderTimer !== null"), 10)
-        shot("rendering")
         until(lambda: "rendered" in driver.find_element(By.ID, "status").text, 1800)
         mark("episode rendered")
         driver.execute_script("document.getElementById('player').play()")

@@ -42,11 +42,11 @@ def press(driver, *keys: str) -> None:
     driver.switch_to.active_element.send_keys(*keys)
 
 
-def pick(driver, key: str, typed: str) -> None:
+def pick(driver, key: str, typed: str, choose: bool = True) -> None:
     """Open the speaker picker with `key`, type `typed` and take the first match."""
     press(driver, key)
     WebDriverWait(driver, 5).until(lambda d: d.switch_to.active_element.get_attribute("id") == "picker-input")
-    press(driver, typed, Keys.ENTER)
+    press(driver, typed, *([Keys.ENTER] if choose else []))
 
 
 def current_line(driver) -> int:
@@ -124,3 +124,57 @@ def test_fix_three_speakers_recast_and_render_from_the_browser(tmp_path: Path) -
         assert pitch == pytest.approx(fundamental_hz(*wav_samples(clip(now, text))), rel=0.15), index
         if now == NEW_KURAMA:
             assert pitch > 1.5 * fundamental_hz(*wav_samples(clip(OLD_KURAMA, text))), index
+
+
+AUDIT = """
+const rgb = (text) => (text.match(/[\\d.]+/g) || [0, 0, 0, 0]).map(Number).concat([1]).slice(0, 4);
+const luminance = ([r, g, b]) => [r, g, b].map((c) => c / 255)
+  .map((c) => c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)
+  .reduce((sum, c, k) => sum + c * [0.2126, 0.7152, 0.0722][k], 0);
+const background = (el) => {
+  for (; el; el = el.parentElement) {
+    const colour = rgb(getComputedStyle(el).backgroundColor);
+    if (colour[3] > 0) return colour;
+  }
+  return [255, 255, 255, 1];
+};
+const problems = [];
+for (const el of document.querySelectorAll("body *")) {
+  if (!el.getClientRects().length) continue;  // not shown
+  if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+  const [a, b] = [luminance(rgb(getComputedStyle(el).color)), luminance(background(el))];
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)}: ${el.tagName} ${el.className} ${el.textContent.slice(0, 30)}`);
+}
+for (const el of document.querySelectorAll("input, select, button, audio, [role=listbox], [role=combobox]")) {
+  if (!el.getClientRects().length) continue;
+  const labelled = el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") || el.title ||
+    (el.labels && [...el.labels].some((l) => l.textContent.trim())) || el.textContent.trim();
+  if (!labelled) problems.push(`no label: ${el.tagName} #${el.id} ${el.className}`);
+}
+return problems;
+"""
+
+
+def test_every_view_is_labelled_and_legible(tmp_path: Path) -> None:
+    """WCAG AA contrast (4.5:1) for every piece of text shown, and a name for every control, in each view."""
+    shutil.copy(WOODS, tmp_path / "woods.txt")
+    shutil.copy(CASTS / "seeds.yaml", tmp_path / "cast.yaml")
+    studio = Studio.open([tmp_path / "woods.txt"], tmp_path / "cast.yaml", output=tmp_path / "out")
+    with running(studio) as url, chromium() as driver:
+        driver.get(url)
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "line-3"))
+        problems = {"script": driver.execute_script(AUDIT)}
+        press(driver, Keys.ALT, "2")
+        problems["review"] = driver.execute_script(AUDIT)
+        pick(driver, Keys.ENTER, "ku", choose=False)
+        WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "picker").is_displayed())
+        problems["picker"] = driver.execute_script(AUDIT)
+        press(driver, Keys.ESCAPE)
+        for card in driver.find_elements(By.CSS_SELECTOR, "details.character summary"):
+            card.send_keys(Keys.ENTER)
+        press(driver, "?")
+        problems["cast and keys"] = driver.execute_script(AUDIT)
+        driver.find_element(By.ID, "tab-episode").send_keys(Keys.ENTER)
+        problems["episode"] = driver.execute_script(AUDIT)
+    assert problems == {view: [] for view in problems}

@@ -36,7 +36,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="studio-walk-"))
     os.environ["AUDIODRAMA_CACHE"] = str(work / "cache")  # a new user's empty clip cache
     try:
-        walk(work, args.think, args.screenshots)
+        walk(work, args.think, args.screenshots and args.screenshots.resolve())
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -70,7 +70,11 @@ def walk(work: Path, think: float, shots: Path | None) -> None:
             shots.mkdir(parents=True, exist_ok=True)
             driver.save_screenshot(str(shots / f"studio-{name}.png"))
 
-    studio = Studio.open([REPO / "samples" / "chapter-000.txt"], REPO / "casts" / "seeds.yaml", output=work / "out")
+    for part in ("samples/chapter-000.txt", "casts/seeds.yaml"):  # the README's paths, in a scratch folder
+        (work / part).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / part, work / part)
+    os.chdir(work)
+    studio = Studio.open([Path("samples/chapter-000.txt")], Path("casts/seeds.yaml"), output=Path("output"))
     with running(studio) as url, chromium() as driver:
         driver.get(url)
         until(lambda: state("S.data !== null && document.querySelectorAll('#script li').length > 0"))

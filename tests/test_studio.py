@@ -161,6 +161,11 @@ def test_a_file_changed_outside_the_studio_is_never_overwritten(studio: Studio, 
     assert studio.script(1).segments[3].speaker == "Sakura Haruno"
     studio.assign(1, 4, 4, "Naruto")
     assert speakers(script_file)[3:5] == ["Sakura Haruno", "Naruto Uzumaki"]
+    cast_file = work / "cast.yaml"
+    cast_file.write_text(cast_file.read_text() + "# a note added in an editor\n")
+    with pytest.raises(StaleVersion, match=r"cast\.yaml: changed outside the studio"):
+        studio.set_voice("Kurama", {"pitch": 20})
+    assert cast_file.read_text().endswith("# a note added in an editor\n")
 
 
 def test_saved_edits_are_opened_again_and_produce_renders_them(work: Path, studio: Studio) -> None:

@@ -778,7 +778,7 @@ function listKeys(event) {
   else if (key === "PageUp") step(-10);
   else if (/^[1-9]$/.test(key)) { const name = S.keys[Number(key) - 1]; if (name) assign(name); }
   else if (key === "Enter" || key === "s") openPicker();
-  else if (key === "a" && seg?.voiced && seg.speaker) assign(seg.speaker);
+  else if (key === "a" && seg?.voiced) { if (seg.speaker) assign(seg.speaker); else openPicker(); }
   else if (key === "x") swap();
   else if (key === "n") setKind("narration");
   else if (key === "d") kindKey("dialogue");

@@ -434,6 +434,11 @@ function playLine() {
   if (!seg || !seg.sound) { say("this line is silent"); return; }
   say(`hearing line ${S.cursor} (${seg.voiced ? seg.speaker || "unknown" : "narrator"})`);
   playLines([S.cursor]);
+  const rows = visibleRows();
+  const next = rows[rows.findIndex((li) => Number(li.dataset.i) === S.cursor) + 1];
+  if (next && S.data.segments[next.dataset.i].sound) {  // made while this one plays: the next one starts at once
+    fetch(`/api/episodes/${S.episode}/lines/${next.dataset.i}/clip?v=${S.version}`).catch(() => {});
+  }
 }
 
 async function playScene() {

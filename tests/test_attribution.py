@@ -567,7 +567,7 @@ def test_discovery_is_the_same_in_every_process() -> None:
     process, so the same book gave other speakers from one run to the next."""
     chapter = FIXTURES / "shared-surname-titles.txt"
     code = (
-        "from audiodrama.text.chapter import read_chapter; "
+        "from audiodrama.text.reader import read_chapter; "
         "from audiodrama.attribution.discovery import discover_characters; "
         f"print([(c.name, c.gender) for c in discover_characters(read_chapter({str(chapter)!r}))])"
     )

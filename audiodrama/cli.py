@@ -34,6 +34,9 @@ err = Console(stderr=True, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 CastOption = Annotated[Path | None, typer.Option("--cast", "-c", help="Cast file (YAML).")]
+NotesOption = Annotated[bool, typer.Option("--authors-notes",
+                                            help="Read author's notes (\"A/N:\", AO3's notes) as story.")]
+CHAPTER_FORMATS = ".txt, .md, .html or .epub"
 
 
 class ScriptFormat(str, Enum):
@@ -66,12 +69,13 @@ def _cast(path: Path | None) -> Cast:
 
 @app.command()
 def produce(
-    chapter: Annotated[Path, typer.Argument(help="Chapter text file, or a script file written by `script`.")],
+    chapter: Annotated[Path, typer.Argument(help=f"Chapter ({CHAPTER_FORMATS}) or a script written by `script`.")],
     cast: CastOption = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the episode.")] = Path("output"),
     settings: Annotated[Path | None, typer.Option("--settings", "-s", help="Production settings (YAML).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Synthesis processes.")] = None,
     radio_play: Annotated[bool, typer.Option("--radio-play", help="Drop bare speech tags (\"said Naruto\").")] = False,
+    authors_notes: NotesOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Produce an MP3 episode (with transcripts and script) from a chapter and a cast."""
@@ -79,7 +83,8 @@ def produce(
     from audiodrama.settings import Settings, load_settings
 
     production = load_settings(settings) if settings else Settings()
-    production = dataclasses.replace(production, jobs=jobs, radio_play=radio_play or production.radio_play)
+    production = dataclasses.replace(production, jobs=jobs, radio_play=radio_play or production.radio_play,
+                                     authors_notes=authors_notes or production.authors_notes)
     with progress_bar(quiet) as progress:
         episode = produce_episode(chapter, _cast(cast), output, production, progress)
     for notice in episode.notices:
@@ -93,15 +98,16 @@ def produce(
 
 @app.command()
 def script(
-    chapter: Annotated[Path, typer.Argument(help="Chapter text file.")],
+    chapter: Annotated[Path, typer.Argument(help=f"Chapter: {CHAPTER_FORMATS}.")],
     cast: CastOption = None,
     format: Annotated[ScriptFormat, typer.Option("--format", "-f", help="Output form.")] = ScriptFormat.yaml,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")] = None,
+    authors_notes: NotesOption = False,
 ) -> None:
-    """Split a chapter into narration and attributed dialogue, and print the script."""
+    """Split a chapter into narration, attributed dialogue and thoughts, and print the script."""
     from audiodrama.attribution import parse_file
 
-    parsed = parse_file(chapter, _cast(cast))
+    parsed = parse_file(chapter, _cast(cast), authors_notes)
     text = getattr(scripts, f"to_{format.value}")(parsed)
     if output:
         write_text_atomic(output, text)
@@ -136,7 +142,7 @@ def voices(
 
 cast_app = typer.Typer(no_args_is_help=True, help="Write a cast file from chapters, or check one.")
 app.add_typer(cast_app, name="cast")
-Chapters = Annotated[list[Path], typer.Argument(help="Chapter text files.")]
+Chapters = Annotated[list[Path], typer.Argument(help=f"Chapter files: {CHAPTER_FORMATS}.")]
 
 
 @cast_app.command("init")
@@ -197,13 +203,15 @@ def batch(
 
     Exit status 0 when all went well, 1 when an episode failed, 2 when the manifest cannot be used.
     """
-    from audiodrama.series import batch as series
+    from audiodrama.series.build import build_series
+    from audiodrama.series.manifest import load_series
+    from audiodrama.series.plan import preview, preview_text
 
-    loaded = series.load_series(manifest)
+    loaded = load_series(manifest)
     if dry_run:
-        out.print(series.preview_text(series.preview(loaded, only)), end="", markup=False)
+        out.print(preview_text(preview(loaded, only)), end="", markup=False)
         return
-    report = series.build_series(loaded, jobs, only, None if quiet else lambda e: err.print(e.line(), markup=False))
+    report = build_series(loaded, jobs, only, None if quiet else lambda e: err.print(e.line(), markup=False))
     err.print(report.summary(), end="", markup=False)
     if report.failed:
         raise typer.Exit(1)
@@ -224,6 +232,22 @@ def studio(
     from audiodrama.studio.session import Studio
 
     serve(Studio.open(chapters or [], cast, series, output), port, open_browser=not no_browser)
+
+
+@app.command()
+def book(
+    epub: Annotated[Path, typer.Argument(help="EPUB book (EPUB 2 or 3, DRM-free).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for the series (default: the "
+                                                "book's file name, in the current folder).")] = None,
+    authors_notes: NotesOption = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the manifest and cast of an earlier run.")] = False,
+) -> None:
+    """Turn an EPUB book into a series: a chapter file per chapter, the cover, a cast and series.yaml."""
+    from audiodrama.series.book import book_to_series
+
+    made = book_to_series(epub, output or Path(epub.stem), authors_notes, force)
+    err.print(f"{made.manifest}: {len(made.chapters)} episodes, {made.characters} characters in {made.cast}; "
+              f"edit them, then `audiodrama batch {made.manifest}`", markup=False, highlight=False)
 
 
 @app.command()

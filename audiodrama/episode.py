@@ -5,53 +5,43 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-
 from audiodrama import __version__, runtime
 from audiodrama import script as scripts
-from audiodrama.attribution import discover_characters, parse_file
+from audiodrama.attribution import parse_file
 from audiodrama.casting.cast import Cast, pronounce, voice_for
 from audiodrama.casting.chapters import cast_scripts
 from audiodrama.errors import InputError
-from audiodrama.export.mp3 import LoudnessTarget, Tags, read_build, scene_chapters, write_episode, write_transcripts
+from audiodrama.export.files import SCRIPT_SUFFIX, EpisodeFiles
+from audiodrama.export.mp3 import Tags, read_build, scene_chapters, write_episode
+from audiodrama.export.transcripts import write_transcripts
 from audiodrama.files import ensure_writable_dir, sweep_partials, write_text_atomic
 from audiodrama.mixing.ambience import BedTrack
-from audiodrama.mixing.loudness import Loudness, limit_stream
-from audiodrama.mixing.timeline import (
+from audiodrama.mixing.loudness import Loudness
+from audiodrama.mixing.mastering import (
     MASTERING_REVISION,
-    BedSource,
-    Placement,
-    Timeline,
-    build_timeline,
-    clip_frames,
     default_ceiling,
-    encoder_cutoff,
-    lowpass_stream,
+    fit_ceiling,
+    loudness_target,
     master_clip,
     master_music,
-    measure_episode,
-    render,
+    tracked,
 )
+from audiodrama.mixing.timeline import Placement, Timeline, build_timeline, clip_frames
 from audiodrama.script import Script, Segment
 from audiodrama.settings import Settings
 from audiodrama.synthesis.clips import Clip, ClipRequest, default_cache_dir, synthesize_all
 from audiodrama.synthesis.voices import Voice
-from audiodrama.text.chapter import Kind, read_chapter
+from audiodrama.text.chapter import Kind
 
 SPEAKABLE = re.compile(r"\w")
-SCRIPT_SUFFIX = ".script"
-CEILING_ROUNDS = 3
-"""At most this many mastering rounds, each lowering the clips' ceiling by what the gain overshot."""
 CEILING_MARK = ";ceiling="
 """Separates the fingerprint from the clips' ceiling in an episode's build tag."""
-CEILING_SLACK = 0.2
-"""dB the measured gain may exceed its prediction before the clips are mastered again, lower."""
 Progress = Callable[[str, int, int], None]
 """Told (stage, done, total) as work goes on."""
 
@@ -60,12 +50,8 @@ Progress = Callable[[str, int, int], None]
 class Episode:
     """What `produce` made."""
 
-    mp3: Path
-    """The episode."""
-    script_file: Path
-    """The script it was rendered from (editable, and accepted back by `produce`)."""
-    transcripts: tuple[Path, ...]
-    """SRT and WebVTT transcripts."""
+    files: EpisodeFiles
+    """The episode's MP3, the script it was rendered from and its transcripts."""
     timeline: Timeline
     """Where every line sits in the audio."""
     lines: int
@@ -77,10 +63,16 @@ class Episode:
     notices: tuple[str, ...] = ()
     """Things the user should know, one line each (speakers the cast lacks and how they were cast)."""
 
+    @property
+    def mp3(self) -> Path:
+        """The episode (`files.mp3`)."""
+        return self.files.mp3
 
-def read_source(source: Path, cast: Cast | None) -> Script:
-    """A chapter is parsed; a script file (as `audiodrama script` writes it) is read as edited."""
-    return scripts.load_script(source) if scripts.is_script_file(source) else parse_file(source, cast)
+
+def read_source(source: Path, cast: Cast | None, notes: bool = False) -> Script:
+    """A chapter is parsed (author's notes in markup kept with `notes`); a script file (as `audiodrama
+    script` writes it) is read as edited."""
+    return scripts.load_script(source) if scripts.is_script_file(source) else parse_file(source, cast, notes)
 
 
 def episode_name(source: Path) -> str:
@@ -112,8 +104,8 @@ def produce(
     MP3's tags (default: the script's title and the cast's).
     """
     settings = settings or Settings()
-    script = script or read_source(source, cast)
-    casting = cast_scripts(cast, [script], speaker_genders(source, script, cast))  # every speaker voiced
+    script = script or read_source(source, cast, settings.authors_notes)
+    casting = cast_scripts(cast, [script], dict(script.genders))  # every speaker voiced
     cast = casting.cast
     segments = voiced_segments(script, settings.radio_play)
     if not segments:
@@ -136,34 +128,26 @@ def produce(
     clips = synthesize_all(requests, jobs=settings.jobs, cache_dir=settings.cache_dir, engine=settings.engine,
                            timeout=settings.timeout, progress=partial(report, "Synthesising"))
     cache_dir = settings.cache_dir or default_cache_dir()
-    mp3 = out_dir / f"{name}.mp3"
-    script_file = out_dir / f"{name}{SCRIPT_SUFFIX}.jsonl"
-    transcripts = (mp3.with_suffix(".srt"), mp3.with_suffix(".vtt"))
+    files = EpisodeFiles.of(out_dir, name)
     build = fingerprint(segments, clips, voices, settings, tags)
     lines = [Line(s, c.path, v) for s, c, v in zip(segments, clips, voices, strict=True)]
-    built = parse_build(read_build(mp3))
-    up_to_date = built is not None and built[0] == build and all(p.exists() for p in (script_file, *transcripts))
+    built = parse_build(read_build(files.mp3))
+    up_to_date = built is not None and built[0] == build and all(p.exists() for p in files.paths)
     ceiling = built[1] if up_to_date else default_ceiling(settings.levels)
     timeline = place(lines, settings, cache_dir, ceiling, partial(report, "Mastering"))
     loudness = None
     if not up_to_date:
-        allowed = settings.levels.true_peak_db - settings.levels.limiter_margin_db
-        for round_ in range(CEILING_ROUNDS):  # pauses and beds move the gain off its prediction; peaks follow
-            bed = BedTrack.for_timeline(timeline, settings.ambience)
-            gain = episode_gain(timeline, settings, bed, partial(report, "Measuring loudness"))
-            excess = ceiling + gain - allowed
-            if excess <= CEILING_SLACK or round_ == CEILING_ROUNDS - 1:
-                break
-            ceiling -= excess
-            timeline = place(lines, settings, cache_dir, ceiling, partial(report, "Mastering again"))
-        levels = settings.levels
-        aim = LoudnessTarget(levels.target_lufs, levels.true_peak_db, levels.true_peak_db - levels.encoder_headroom_db)
-        mix = partial(tracked, timeline, bed, partial(report, "Mixing and encoding"))
-        loudness = write_episode(mix, gain, aim, settings.sample_rate, mp3, settings.bitrate,
-                                 replace(tags, build=f"{build}{CEILING_MARK}{ceiling:.2f}"), scene_chapters(timeline))
-        write_transcripts(timeline, mp3)
-        write_text_atomic(script_file, scripts.to_jsonl(script))
-    return Episode(mp3, script_file, transcripts, timeline, len(segments), sum(not c.cached for c in clips),
+        mix = fit_ceiling(timeline, ceiling, settings.levels,
+                          lambda lower: place(lines, settings, cache_dir, lower, partial(report, "Mastering again")),
+                          lambda placed: BedTrack.for_timeline(placed, settings.ambience), report)
+        timeline = mix.timeline
+        loudness = write_episode(partial(tracked, timeline, mix.bed, partial(report, "Mixing and encoding")),
+                                 mix.gain_db, loudness_target(settings.levels), settings.sample_rate, files.mp3,
+                                 settings.bitrate, replace(tags, build=f"{build}{CEILING_MARK}{mix.ceiling:.2f}"),
+                                 scene_chapters(timeline))
+        write_transcripts(timeline, files)
+        write_text_atomic(files.script, scripts.to_jsonl(script))
+    return Episode(files, timeline, len(segments), sum(not c.cached for c in clips),
                    loudness, tuple(casting.report()))
 
 
@@ -220,37 +204,6 @@ def with_music(placements: list[Placement], settings: Settings, cache_dir: Path)
     return music(settings.intro, "Intro", -2) + placements + music(settings.outro, "Outro", last_scene + 1)
 
 
-def speaker_genders(source: Path, script: Script, cast: Cast) -> dict[str, str | None]:
-    """Genders the text suggests for the characters it names, read only when the script has speakers
-    the cast lacks (auto-casting needs them for those alone; none for an edited script file)."""
-    if all(cast.character(speaker) for speaker in script.speakers) or scripts.is_script_file(source):
-        return {}
-    return {c.name: c.gender for c in discover_characters(read_chapter(source))}
-
-
-def episode_gain(timeline: Timeline, settings: Settings, bed: BedSource, report: Callable[[int, int], None]) -> float:
-    """The gain (dB) that brings the mix to the target loudness: the mix is linear in its gain, so
-    one measuring render at 0 dB tells it."""
-    measured = measure_episode(tracked(timeline, bed, report, 0.0), settings.sample_rate).integrated
-    target = settings.levels.target_lufs
-    return target - measured if np.isfinite(measured) else target - settings.levels.speech_lufs
-
-
-def tracked(timeline: Timeline, bed: BedSource, report: Callable[[int, int], None], gain_db: float,
-            ceiling_db: float | None = None) -> Iterator[np.ndarray]:
-    """`render(timeline, gain_db, bed)`, reporting the samples done; with `ceiling_db`, as it goes to the
-    encoder: low-passed where the encoder would cut, true peaks limited under the ceiling."""
-    done = 0
-    blocks = render(timeline, gain_db, bed)
-    if ceiling_db is not None:
-        rate = timeline.sample_rate
-        blocks = limit_stream(lowpass_stream(blocks, encoder_cutoff(rate), rate), ceiling_db, rate)
-    for block in blocks:
-        done += len(block)
-        report(done, timeline.frames)
-        yield block
-
-
 def fingerprint(segments: list[Segment], clips: list[Clip], voices: list[Voice], settings: Settings,
                 tags: Tags) -> str:
     """A hash of everything that shapes the episode's bytes: every line with its clip (by content-addressed
@@ -262,5 +215,3 @@ def fingerprint(segments: list[Segment], clips: list[Clip], voices: list[Voice],
     recipe = repr((__version__, MASTERING_REVISION, lines, replace(settings, jobs=None, cache_dir=None), files,
                    replace(tags, cover=None)))
     return hashlib.sha256(recipe.encode("utf-8")).hexdigest()
-
-

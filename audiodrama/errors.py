@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 
@@ -47,3 +48,15 @@ class EngineError(AudiodramaError):
 
 class ToolError(AudiodramaError):
     """An external tool (ffmpeg, the engine library) is missing or failed."""
+
+
+def exit_reason(code: int | None) -> str:
+    """How a process ended, from its return code: `exit status 1`, `killed by signal 25 (SIGXFSZ)`."""
+    if code is None:
+        return "no exit status"
+    if code >= 0:
+        return f"exit status {code}"
+    try:
+        return f"killed by signal {-code} ({signal.Signals(-code).name})"
+    except ValueError:
+        return f"killed by signal {-code}"

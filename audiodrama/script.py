@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import yaml
 
 from audiodrama.errors import InputError
 from audiodrama.text.chapter import Kind
+from audiodrama.yamlfile import read_yaml
 
 SCRIPT_KINDS = tuple(kind for kind in Kind if kind not in (Kind.TEXT, Kind.MUSIC))
 """The kinds a script file may hold (paragraph text and music are never in one)."""
@@ -67,6 +69,12 @@ class Script:
     """Where the chapter came from (a path), for messages and metadata."""
     title: str = ""
     """The episode title, when known (first heading or the file name)."""
+    format: str = "text"
+    """The chapter's format (`text`, `markdown`, `html`, `epub`): offsets point into the story text
+    extracted from a markup chapter, not into its file's bytes."""
+    genders: tuple[tuple[str, str | None], ...] = ()
+    """(name, gender) of the characters the chapter names, when the script has speakers the cast lacks:
+    what auto-casting needs, found while attributing (an edited script file has none)."""
 
     @functools.cached_property
     def speakers(self) -> tuple[str, ...]:
@@ -87,9 +95,19 @@ def segment_dict(segment: Segment) -> dict:
     return {k: getattr(segment, k) for k in JSONL_KEYS} | {"kind": segment.kind.value}
 
 
+def origin(script: Script) -> dict[str, str]:
+    """`source` and `format` of a script made from a markup chapter (Markdown, HTML, EPUB); nothing for
+    plain text, whose offsets point into the file itself."""
+    return {} if script.format == "text" else {"source": script.source, "format": script.format}
+
+
 def to_jsonl(script: Script) -> str:
-    """One JSON object per segment, one per line, in reading order."""
-    return "".join(json.dumps(segment_dict(s), ensure_ascii=False) + "\n" for s in script.segments)
+    """One JSON object per segment, one per line, in reading order; the first also says where a markup
+    chapter came from (`source`, `format`)."""
+    lines = [segment_dict(s) for s in script.segments]
+    if lines:
+        lines[0] |= origin(script)
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
 
 
 YAML_HEADER = (
@@ -98,9 +116,13 @@ YAML_HEADER = (
 )
 
 
+YAML_KEYS = ("title", "source", "format", "speakers", "segments")
+"""Top-level keys of a YAML script (`speakers` is written for the reader and ignored when read back)."""
+
+
 def to_yaml(script: Script) -> str:
     """The human-editable form: a commented YAML document with one mapping per segment."""
-    head = {"title": script.title, "source": script.source, "speakers": list(script.speakers)}
+    head = {"title": script.title, "source": script.source, **origin(script), "speakers": list(script.speakers)}
     body = {"segments": [segment_dict(s) for s in script.segments]}
     dump = {"sort_keys": False, "allow_unicode": True, "width": 100}
     return YAML_HEADER + yaml.safe_dump(head, **dump) + yaml.safe_dump(body, **dump)
@@ -141,12 +163,12 @@ def is_script_file(path: str | Path) -> bool:
 def load_script(path: str | Path) -> Script:
     """Read a (possibly hand-edited) YAML or JSONL script back, checking every segment."""
     path = Path(path)
-    text = _read(path)
     if path.suffix.lower() in (".jsonl", ".json"):
-        items = list(_jsonl_items(text, path))
-        title, source = "", ""
+        items = list(_jsonl_items(path))
+        first = items[0][0] if items and isinstance(items[0][0], dict) else {}
+        title, source, format = "", str(first.get("source") or ""), str(first.get("format") or "text")
     else:
-        items, title, source = _yaml_items(text, path)
+        items, title, source, format = _yaml_items(path)
     segments = tuple(_segment(item, path, line, column) for item, line, column in items)
     for k in range(1, len(segments)):
         if segments[k].start < segments[k - 1].start:
@@ -157,20 +179,17 @@ def load_script(path: str | Path) -> Script:
                 column=items[k][2],
                 hint="keep segments in reading order",
             )
-    return Script(segments, source, title or path.stem.removesuffix(".script"))
+    return Script(segments, source, title or path.stem.removesuffix(".script"), format)
 
 
-def _read(path: Path) -> str:
+def _jsonl_items(path: Path) -> Iterator[tuple[object, int, int]]:
+    """(object, line, column) for each non-blank line of a JSONL script."""
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read the script: {exc.strerror or exc}", path=path) from exc
     except UnicodeDecodeError as exc:
         raise InputError("the script is not UTF-8 text", path=path, hint="save it as UTF-8") from exc
-
-
-def _jsonl_items(text: str, path: Path):
-    """(object, line, column) for each non-blank line of a JSONL script."""
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -187,28 +206,20 @@ def _jsonl_items(text: str, path: Path):
         yield item, number, 1
 
 
-def _yaml_items(text: str, path: Path) -> tuple[list, str, str]:
-    """(mapping, line, column) for each segment of a YAML script, with its title and source."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-            path=path,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-            hint="check indentation and quoting",
-        ) from exc
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
-        raise InputError("a script needs a `segments:` list", path=path, line=1, column=1)
-    nodes = next(v for k, v in root.value if k.value == "segments").value
-    items = [
-        (item, node.start_mark.line + 1, node.start_mark.column + 1)
-        for item, node in zip(data["segments"], nodes, strict=True)
-    ]
-    return items, str(data.get("title") or ""), str(data.get("source") or "")
+def _yaml_items(path: Path) -> tuple[list[tuple[object, int, int]], str, str, str]:
+    """(mapping, line, column) for each segment of a YAML script, with its title, source and format, read
+    by the same safe reader as every other YAML file the user gives."""
+    root = read_yaml(path, "script")
+    if root is None:
+        raise InputError("the script is empty", path=path, hint="a script needs a `segments:` list")
+    root.check_keys("the script", YAML_KEYS)
+    fields = dict(root.mapping("the script"))
+    if "segments" not in fields:
+        raise root.error("a script needs a `segments:` list")
+    items = [(node.plain("a segment"), *node.position) for node in fields["segments"].sequence("segments")]
+    title, source, format = (fields[key].text(key) if key in fields and not fields[key].is_null() else ""
+                             for key in ("title", "source", "format"))
+    return items, title, source, format or "text"
 
 
 def _segment(item, path: Path, line: int, column: int) -> Segment:

@@ -13,8 +13,10 @@ from typing import Any
 
 from audiodrama.errors import InputError
 from audiodrama.mixing.ambience import AmbienceSettings, BedRule
-from audiodrama.mixing.timeline import Levels, Pauses
-from audiodrama.yamlfile import Node, read_yaml
+from audiodrama.mixing.mastering import Levels
+from audiodrama.mixing.timeline import Pauses
+from audiodrama.synthesis.engine import ENGINES
+from audiodrama.yamlfile import RANGE, Node, bounded, read_yaml
 
 SAMPLE_RATES = (16000, 22050, 24000, 32000, 44100, 48000)
 BITRATES = ("32k", "48k", "64k", "96k", "128k", "160k", "192k", "256k", "320k")
@@ -47,56 +49,20 @@ class Settings:
     cache_dir: Path | None = None
     """Clip cache folder; None uses the default (`AUDIODRAMA_CACHE` or ~/.cache/audiodrama/clips)."""
     engine: str = "pyttsx3"
-    """Speech engine: a name in `synthesis.ENGINES` or a `module:Class` path."""
-    timeout: float = 60.0
+    """Speech engine: a name in `synthesis.engine.ENGINES` (the library also takes a `module:Class` path;
+    a settings file only the names, so a file can never make the product import code)."""
+    timeout: float = bounded(60.0, 1, 3600)
     """Seconds the engine may take per piece of text before its worker counts as hung."""
-
-
-NUMBER_RANGES: dict[str, tuple[float, float]] = {
-    "start": (0, 30_000), "within_paragraph": (0, 10_000), "speaker_change": (0, 10_000),
-    "paragraph": (0, 10_000), "scene_break": (0, 30_000), "end": (0, 30_000),
-    "speech_lufs": (-40, -6), "target_lufs": (-36, -6), "true_peak_db": (-12, 0), "limiter_margin_db": (0, 6),
-    "encoder_headroom_db": (0, 6),
-    "thought_gain_db": (-30, 6), "thought_echo_ms": (0, 1000), "thought_echo_decay": (0, 0.95),
-    "thought_echo_repeats": (0, 8),
-    "level_db": (-80, -6), "duck_db": (0, 60), "attack_ms": (0, 5000), "release_ms": (0, 10_000),
-    "crossfade_ms": (0, 20_000), "fade_in_ms": (0, 30_000), "fade_out_ms": (0, 30_000), "loop_seconds": (2, 120),
-}
-"""Allowed range of every numeric setting, by key."""
-
-
-def _numbers(node: Node, what: str, defaults: Any) -> Any:
-    """Read a mapping of numbers into a copy of the frozen dataclass `defaults`."""
-    names = tuple(f.name for f in dataclasses.fields(defaults))
-    node.check_keys(what, names)
-    values = {}
-    for key, value in node.mapping(what):
-        integer = isinstance(getattr(defaults, key), int)
-        number = value.number(f"{key} in {what}", *NUMBER_RANGES[key], integer=integer)
-        values[key] = int(number) if integer else float(number)
-    return dataclasses.replace(defaults, **values)
-
-
-def _flag(node: Node, what: str) -> bool:
-    flag = node.value(what)
-    if not isinstance(flag, bool):
-        raise node.error(f"{what} must be true or false, not {flag!r}")
-    return flag
-
-
-def _choice(node: Node, what: str, allowed: tuple[Any, ...]) -> Any:
-    value = node.value(what)
-    if value not in allowed:
-        raise node.error(f"{what} must be one of {', '.join(map(str, allowed))}, not {value!r}")
-    return value
+    authors_notes: bool = field(default=False, repr=False)
+    """Read the author's notes of a page, EPUB or Markdown chapter ("A/N:", AO3's notes) as story. Out of
+    the repr, which episode fingerprints hash: it shapes the script, and the script is hashed."""
 
 
 TOP_KEYS = ("pauses", "levels", "ambience", "sample_rate", "bitrate", "radio_play", "announce_title", "intro",
-            "outro")
-AMBIENCE_FLAGS = ("enabled", "builtin_rules")
-AMBIENCE_NUMBERS = ("level_db", "duck_db", "attack_ms", "release_ms", "crossfade_ms", "fade_in_ms", "fade_out_ms",
-                    "loop_seconds")
-AMBIENCE_KEYS = (*AMBIENCE_FLAGS, *AMBIENCE_NUMBERS, "default_bed", "rules", "files")
+            "outro", "engine", "timeout", "authors_notes")
+AMBIENCE_KEYS = tuple(f.name for f in dataclasses.fields(AmbienceSettings))
+AMBIENCE_FLAGS = tuple(f.name for f in dataclasses.fields(AmbienceSettings) if isinstance(f.default, bool))
+AMBIENCE_NUMBERS = tuple(f.name for f in dataclasses.fields(AmbienceSettings) if RANGE in f.metadata)
 
 
 def _ambience(node: Node, base: Path) -> AmbienceSettings:
@@ -106,9 +72,9 @@ def _ambience(node: Node, base: Path) -> AmbienceSettings:
     values: dict[str, Any] = {}
     for key, value in node.mapping(what):
         if key in AMBIENCE_FLAGS:
-            values[key] = _flag(value, f"ambience {key}")
+            values[key] = value.flag(f"ambience {key}")
         elif key in AMBIENCE_NUMBERS:
-            values[key] = float(value.number(f"ambience {key}", *NUMBER_RANGES[key]))
+            values[key] = value.field_number(f"ambience {key}", AmbienceSettings, key)
         elif key == "default_bed":
             values[key] = None if value.is_null() else value.text("ambience default_bed")
         elif key == "rules":
@@ -130,20 +96,24 @@ def settings_from_node(node: Node | None, what: str = "production settings", bas
     node.check_keys(what, TOP_KEYS)
     for key, value in node.mapping(what):
         if key == "pauses":
-            settings = dataclasses.replace(settings, pauses=_numbers(value, "pauses", settings.pauses))
+            settings = dataclasses.replace(settings, pauses=value.numbers("pauses", settings.pauses))
         elif key == "levels":
-            settings = dataclasses.replace(settings, levels=_numbers(value, "levels", settings.levels))
+            settings = dataclasses.replace(settings, levels=value.numbers("levels", settings.levels))
         elif key == "ambience":
             settings = dataclasses.replace(settings, ambience=_ambience(value, Path(node.path).parent))
-        elif key in ("radio_play", "announce_title"):
-            settings = dataclasses.replace(settings, **{key: _flag(value, key)})
+        elif key in ("radio_play", "announce_title", "authors_notes"):
+            settings = dataclasses.replace(settings, **{key: value.flag(key)})
         elif key in ("intro", "outro"):
             music = value.existing_file(f"{key} music file", Path(node.path).parent)
             settings = dataclasses.replace(settings, **{key: music})
         elif key == "sample_rate":
-            settings = dataclasses.replace(settings, sample_rate=_choice(value, "sample_rate", SAMPLE_RATES))
+            settings = dataclasses.replace(settings, sample_rate=value.choice("sample_rate", SAMPLE_RATES))
         elif key == "bitrate":
-            settings = dataclasses.replace(settings, bitrate=_choice(value, "bitrate", BITRATES))
+            settings = dataclasses.replace(settings, bitrate=value.choice("bitrate", BITRATES))
+        elif key == "engine":
+            settings = dataclasses.replace(settings, engine=value.choice("engine", tuple(ENGINES)))
+        elif key == "timeout":
+            settings = dataclasses.replace(settings, timeout=value.field_number("timeout", Settings, "timeout"))
     return settings
 
 

@@ -7,10 +7,12 @@ bombs), duplicate keys are refused, and every error names file:line:column.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
 
@@ -18,6 +20,10 @@ from audiodrama.errors import InputError
 
 MAX_DEPTH = 50
 """Deepest nesting of lists and mappings read (the files need 4; the YAML composer recurses)."""
+
+RANGE = "yaml_range"
+"""Field metadata key: the (lowest, highest) a number read from a user's file may take."""
+T = TypeVar("T")
 
 STANDARD_TAGS = {
     "tag:yaml.org,2002:str",
@@ -28,6 +34,22 @@ STANDARD_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
+
+
+def bounded(default: Any, low: float, high: float) -> Any:
+    """A dataclass field whose value, when read from a user's YAML file, must lie in [low, high]: the
+    range is declared beside the field it bounds, and read by `Node.numbers` and `Node.field_number`."""
+    return field(default=default, metadata={RANGE: (low, high)})
+
+
+def field_range(cls: type, name: str) -> tuple[float, float]:
+    """The [low, high] range `bounded` declared for field `name` of dataclass `cls`."""
+    return next(f.metadata[RANGE] for f in dataclasses.fields(cls) if f.name == name)
+
+
+def present(node: Node | None) -> bool:
+    """True when a key was given a value (not left out, not empty, not `null`)."""
+    return node is not None and not node.is_null()
 
 
 @dataclass(frozen=True)
@@ -41,8 +63,8 @@ class Node:
 
     def error(self, message: str, hint: str | None = None) -> InputError:
         """An InputError pointing at this node."""
-        mark = self.node.start_mark
-        return InputError(message, path=self.path, line=mark.line + 1, column=mark.column + 1, hint=hint)
+        line, column = self.position
+        return InputError(message, path=self.path, line=line, column=column, hint=hint)
 
     def mapping(self, what: str) -> Iterator[tuple[str, Node]]:
         """The (key, value) pairs of a mapping node, keys as strings."""
@@ -66,6 +88,19 @@ class Node:
     def _key_node(self, key: str) -> yaml.Node:
         return next(k for k, _ in self.node.value if k.value == key)
 
+    @property
+    def position(self) -> tuple[int, int]:
+        """(line, column) where the node starts, counted from 1."""
+        mark = self.node.start_mark
+        return mark.line + 1, mark.column + 1
+
+    def plain(self, what: str = "a value") -> object:
+        """The node and everything under it as plain Python values (dicts, lists, scalars)."""
+        try:
+            return yaml.SafeLoader("").construct_object(self.node, deep=True)
+        except ValueError:  # an integer of thousands of digits
+            raise self.error(f"{what} is a number too long to read") from None
+
     def sequence(self, what: str) -> list[Node]:
         """The items of a sequence node."""
         if not isinstance(self.node, yaml.SequenceNode):
@@ -80,10 +115,7 @@ class Node:
         """The plain Python value of a scalar node (str, int, float, bool or None)."""
         if not isinstance(self.node, yaml.ScalarNode):
             raise self.error(f"{what} must be a single value, not a list or mapping")
-        try:
-            return yaml.SafeLoader("").construct_object(self.node, deep=True)
-        except ValueError:  # an integer of thousands of digits
-            raise self.error(f"{what} is a number too long to read") from None
+        return self.plain(what)
 
     def text(self, what: str) -> str:
         """A scalar as text (numbers are accepted and turned into text)."""
@@ -109,6 +141,35 @@ class Node:
         if not found:
             raise self.error(f"{what} not found: {path}", f"paths are relative to {Path(self.path).name}")
         return path
+
+    def flag(self, what: str) -> bool:
+        """A `true` or `false`."""
+        value = self.value(what)
+        if not isinstance(value, bool):
+            raise self.error(f"{what} must be true or false, not {value!r}")
+        return value
+
+    def choice(self, what: str, allowed: tuple[Any, ...]) -> Any:
+        """One of the `allowed` values."""
+        value = self.value(what)
+        if value not in allowed:
+            raise self.error(f"{what} must be one of {', '.join(map(str, allowed))}, not {value!r}")
+        return value
+
+    def field_number(self, what: str, cls: type, name: str) -> int | float:
+        """A number for field `name` of dataclass `cls`, within the range the field declares, whole when
+        the field's default is."""
+        integer = isinstance(next(f.default for f in dataclasses.fields(cls) if f.name == name), int)
+        number = self.number(what, *field_range(cls, name), integer=integer)
+        return int(number) if integer else float(number)
+
+    def numbers(self, what: str, defaults: T) -> T:
+        """A mapping of numbers read into a copy of the frozen dataclass `defaults`, every key a field
+        with its declared range."""
+        self.check_keys(what, tuple(f.name for f in dataclasses.fields(defaults)))
+        cls = type(defaults)
+        values = {key: value.field_number(f"{key} in {what}", cls, key) for key, value in self.mapping(what)}
+        return dataclasses.replace(defaults, **values)
 
     def number(self, what: str, low: float, high: float, integer: bool = False) -> float:
         """A number within [low, high]."""

@@ -28,9 +28,10 @@ from sklearn.linear_model import LogisticRegression
 
 from audiodrama.attribution import roster_for
 from audiodrama.attribution.characters import Roster
+from audiodrama.attribution.decisions import Example
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.ranker import FEATURES, MODEL_PATH, Ranker
-from audiodrama.attribution.speakers import Example, decide_speakers
+from audiodrama.attribution.speakers import decide_speakers
 from audiodrama.casting.cast import load_cast
 from audiodrama.text.chapter import Chapter, chapter_from_text
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -14,12 +17,14 @@ from hypothesis import strategies as st
 
 from audiodrama.attribution import attribute, discover_characters, parse_file
 from audiodrama.attribution.characters import Roster
+from audiodrama.attribution.decisions import Example
 from audiodrama.attribution.quotes import find_quotes
 from audiodrama.attribution.ranker import FEATURES, shipped_ranker
-from audiodrama.attribution.speakers import Example, decide_speakers
+from audiodrama.attribution.speakers import decide_speakers
 from audiodrama.attribution.titles import TITLE_PATTERN, title_gender
 from audiodrama.casting.cast import Cast, Character, load_cast
-from audiodrama.text.chapter import BLANK, Kind, chapter_from_text, read_chapter
+from audiodrama.text.chapter import BLANK, Kind, chapter_from_text
+from audiodrama.text.reader import read_chapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parser"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -554,3 +559,21 @@ def test_turn_taking_stops_at_a_scene_break():
         'When they were alone together, Sakura said to Tsunade, "Is he married?"\n\n"Yes."\n'
     )
     assert lines(text)[-1] == ("Tsunade", "Yes.")
+
+
+def test_discovery_is_the_same_in_every_process() -> None:
+    """A character found under two titled forms ("Lord Henry", "Lady Henry") gets the gender of its own
+    name's title in every run: the forms were read in a set's hash order, which Python changes per
+    process, so the same book gave other speakers from one run to the next."""
+    chapter = FIXTURES / "shared-surname-titles.txt"
+    code = (
+        "from audiodrama.text.reader import read_chapter; "
+        "from audiodrama.attribution.discovery import discover_characters; "
+        f"print([(c.name, c.gender) for c in discover_characters(read_chapter({str(chapter)!r}))])"
+    )
+    seen = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+        for seed in range(8)
+    }
+    assert seen == {"[('Lord Henry', 'male'), ('Basil', None)]\n"}

@@ -20,8 +20,11 @@ from audiodrama.episode import produce
 from audiodrama.errors import EngineError
 from audiodrama.settings import Settings
 from tests.conftest import REPO, run_cli
+from tests.series_helpers import live_processes
 from tests.test_hostile_input import assert_refused, older, out, snapshot  # noqa: F401 (fixtures)
-from tests.test_series import live_processes
+
+pytestmark = pytest.mark.slow
+"""Every test here renders seconds of real audio or more."""
 
 FAULTY = "engines_for_tests.faulty:FaultyEngine"
 LINES = "\n\n".join(f"Line {n} of the long night, and the rain kept falling on the village roofs." for n in range(16))
@@ -192,7 +195,7 @@ def test_an_episode_worker_killed_fails_only_its_episode(tmp_path: Path) -> None
     os.kill(victim, signal.SIGKILL)
     _, stderr = run.communicate(timeout=300)
     assert run.returncode == 1, stderr
-    assert "1. ch1: failed: worker failed: killed by SIGKILL" in stderr
+    assert "1. ch1: failed: worker failed: killed by signal 9 (SIGKILL)" in stderr
     assert "1 built, 0 skipped, 1 failed" in stderr and "Traceback" not in stderr
     assert sorted(p.name for p in (tmp_path / "output").rglob("*.mp3")) == ["ch2.mp3"]
 

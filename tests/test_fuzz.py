@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from audiodrama.attribution import attribute
 from audiodrama.casting.cast import CHARACTER_KEYS, load_cast
 from audiodrama.errors import InputError
-from audiodrama.series.batch import EPISODE_KEYS, SERIES_KEYS, load_series
+from audiodrama.series.manifest import EPISODE_KEYS, SERIES_KEYS, load_series
 from audiodrama.settings import AMBIENCE_KEYS, TOP_KEYS, load_settings
 from audiodrama.text.chapter import chapter_from_text, decode
 from tests.test_attribution import CAST, assert_tiles

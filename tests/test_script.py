@@ -11,6 +11,7 @@ from audiodrama.attribution import parse_file
 from audiodrama.casting.cast import Cast, Character
 from audiodrama.errors import InputError
 from audiodrama.script import is_script_file, load_script, to_jsonl, to_text, to_yaml
+from tests.conftest import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parser"
 CAST = Cast(
@@ -79,3 +80,24 @@ def test_text_view_names_speakers(script):
     view = to_text(script)
     assert "NARUTO UZUMAKI: Are you ready Sasuke?" in view
     assert view.startswith("# At Valley of The End")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda text: text + "segments: []\n", r"bad.script.yaml:\d+:1: duplicate key 'segments'"),
+        (lambda text: text.replace("title:", "title: &t", 1), r"bad.script.yaml:\d+:\d+: YAML anchors and aliases"),
+        (lambda text: text.replace("title:", "notes: x\ntitle:", 1), r"bad.script.yaml:3:1: unknown key 'notes'"),
+    ],
+    ids=["duplicate key", "anchor", "unknown key"],
+)
+def test_edited_yaml_script_goes_through_the_safe_reader(script, tmp_path, change, message):
+    """An edited YAML script is read like every other YAML file: one located line, exit 2, no traceback."""
+    path = tmp_path / "bad.script.yaml"
+    path.write_text(change(to_yaml(script)), encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        load_script(path)
+    result = run_cli("produce", str(path), "-o", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

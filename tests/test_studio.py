@@ -24,9 +24,10 @@ from audiodrama.episode import produce
 from audiodrama.errors import InputError
 from audiodrama.script import load_script
 from audiodrama.settings import Settings
+from audiodrama.studio.documents import StaleVersion
 from audiodrama.studio.edits import BY_HAND, EditError, least_certain
 from audiodrama.studio.server import MAX_BODY, app
-from audiodrama.studio.session import StaleVersion, Studio
+from audiodrama.studio.session import Studio
 from tests.conftest import CASTS, REPO, run_cli
 
 with warnings.catch_warnings():  # newer Starlette asks for `httpx2` in place of httpx, which it still uses

@@ -22,7 +22,7 @@ from audiodrama.synthesis.voices import Voice
 from tests.browser import chromium, running
 from tests.conftest import CASTS
 from tests.measure import fundamental_hz, wav_samples
-from tests.test_produce import best_match
+from tests.test_episode import best_match
 
 WOODS = Path(__file__).parent / "fixtures" / "studio-woods.txt"
 OLD_KURAMA = Voice("en-us+m7", 140, 15)
@@ -144,7 +144,8 @@ for (const el of document.querySelectorAll("body *")) {
   if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
   const [a, b] = [luminance(rgb(getComputedStyle(el).color)), luminance(background(el))];
   const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-  if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)}: ${el.tagName} ${el.className} ${el.textContent.slice(0, 30)}`);
+  const what = `${el.tagName} ${el.className} ${el.textContent.slice(0, 30)}`;
+  if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)}: ${what}`);
 }
 for (const el of document.querySelectorAll("input, select, button, audio, [role=listbox], [role=combobox]")) {
   if (!el.getClientRects().length) continue;

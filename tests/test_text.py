@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from audiodrama.errors import InputError
-from audiodrama.text.chapter import Kind, chapter_from_text, read_chapter
+from audiodrama.text.chapter import Kind, chapter_from_text
+from audiodrama.text.reader import read_chapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parser"
 

@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from audiodrama.attribution.quotes import Quote
 from audiodrama.attribution.titles import ABBREVIATED_TITLES, TITLES
-from audiodrama.casting.cast import Cast
-from audiodrama.text.chapter import word_set
+from audiodrama.text.chapter import Chapter, word_set
+
+
+class CastMember(Protocol):
+    """What attribution reads of a cast's character (`casting.cast.Character` is one): the names it
+    goes by and its gender. Attribution takes the cast by this shape, so it needs nothing of casting."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def aliases(self) -> Sequence[str]: ...
+
+    @property
+    def gender(self) -> str | None: ...
+
+
+class CastList(Protocol):
+    """What attribution reads of a cast (`casting.cast.Cast` is one): its characters."""
+
+    @property
+    def characters(self) -> Sequence[CastMember]: ...
+
 
 _DETERMINERS = frozenset(
     [
@@ -138,7 +163,7 @@ class Roster:
         """The last text searched and that text without accents, searched in its place."""
 
     @classmethod
-    def from_cast(cls, cast: Cast) -> Roster:
+    def from_cast(cls, cast: CastList) -> Roster:
         """A roster of every character in `cast`, each also known by the first and last word of its
         names ("Jenny" for "Jenny Abdul Akbar", "Losberne" for "Mr. Losberne") and by its role title
         ("the doctor" for "Doctor Losberne"); a character the cast gives that form as a whole alias
@@ -235,3 +260,32 @@ def _surface_pattern(surface: str) -> str:
     if words[0].casefold() in _DETERMINERS or not words[0][:1].isupper():
         return f"(?i:{pattern})"
     return pattern
+
+
+_FIRST_PERSON_TAG = re.compile(
+    r"\b(?:I|we) (?:said|asked|replied|answered|cried)\b|\b(?:said|asked|replied|answered|cried) I\b"
+)
+"""A first-person speech tag: "I said", "said I"."""
+
+
+def first_person_narrator(chapter: Chapter, quotes: list[Quote], roster: Roster) -> str | None:
+    """The narrator of a first-person chapter ("said I"): the character others name most often in
+    speech among those the narration (almost) never names."""
+    text = chapter.text
+    starts = [q.start for q in quotes]
+    outside = 0
+    for m in _FIRST_PERSON_TAG.finditer(text):
+        k = bisect.bisect_right(starts, m.start()) - 1
+        outside += k < 0 or quotes[k].end <= m.start()
+    if outside < 5:
+        return None
+    spoken: Counter[str] = Counter()
+    for q in quotes:
+        for m in roster.mentions(text, q.inner_start, q.inner_end):
+            spoken.update(m.names[:1])
+    if not spoken:
+        return None
+    told = Counter(m.names[0] for m in roster.mentions(text, 0, len(text)))
+    named_in_speech_only = [n for n in spoken if spoken[n] >= 0.9 * told[n]]
+    best = max(named_in_speech_only, key=spoken.__getitem__, default=None)
+    return best if best and spoken[best] >= 5 else None

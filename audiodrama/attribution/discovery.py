@@ -148,8 +148,9 @@ def _merge(counts: Counter[str]) -> list[tuple[str, set[str], int]]:
 
 
 def _gender(text: str, name: str, forms: set[str]) -> str | None:
-    """`male` or `female` from a title, else from the pronouns following the name's mentions."""
-    for form in forms:
+    """`male` or `female` from a title (the name's own first, then its other forms in order: never in a
+    set's hash order, which changes from run to run), else from the pronouns following the mentions."""
+    for form in (name, *sorted(forms - {name})):
         gender = title_gender(form)
         if gender:
             return gender

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 
 from audiodrama.attribution import parse_file
-from audiodrama.casting.cast import Cast, Delivery, Voice, pronounce, voice_for
+from audiodrama.casting.cast import Cast, Delivery, pronounce, voice_for
 from audiodrama.casting.chapters import cast_scripts
 from audiodrama.errors import InputError
-from audiodrama.export.mp3 import encode_mp3
 from audiodrama.files import atomic_path, ensure_writable_dir
-from audiodrama.mixing.audio import load_clip
+from audiodrama.mixing.audio import encode_mp3, load_clip
 from audiodrama.script import Script
 from audiodrama.synthesis.clips import ClipRequest, synthesize_all
+from audiodrama.synthesis.voices import Voice
 from audiodrama.text.chapter import Kind
 
 SAMPLE_RATE = 22050

@@ -16,9 +16,9 @@ from audiodrama.errors import InputError
 from audiodrama.synthesis import voices
 from audiodrama.synthesis.voices import GENDERS, UnknownVoiceError, Voice, VoiceCatalogue
 from audiodrama.text.chapter import Kind
-from audiodrama.yamlfile import Node, read_yaml
+from audiodrama.yamlfile import Node, present, read_yaml
 
-__all__ = ["GENDERS", "Cast", "Character", "Delivery", "Voice", "auto_voice", "cast_from_node", "load_cast",
+__all__ = ["Cast", "Character", "Delivery", "auto_voice", "cast_from_node", "load_cast",
            "pronounce", "voice_for"]
 
 
@@ -93,14 +93,8 @@ class Cast:
 VOICE_KEYS = ("voice", "rate", "pitch", "volume")
 CHARACTER_KEYS = ("aliases", "gender", *VOICE_KEYS, "thought")
 TOP_KEYS = ("title", "narrator", "characters", "pronunciations")
-NUMERIC_SETTINGS = {"rate": (80, 450, True), "pitch": (0, 100, True), "volume": (0.0, 1.0, False)}
-"""Voice settings that are numbers: key -> (lowest, highest, whole numbers only)."""
 PHONEMES = re.compile(r"\[\[[^\[\]]+\]\]")
 """espeak phoneme input, `[[kj'u:bi]]`."""
-
-
-def _present(node: Node | None) -> bool:
-    return node is not None and not node.is_null()
 
 
 def _delivery(node: Node, what: str, catalogue: VoiceCatalogue, keys: tuple[str, ...]) -> Delivery:
@@ -114,10 +108,9 @@ def _delivery(node: Node, what: str, catalogue: VoiceCatalogue, keys: tuple[str,
             values["voice"] = catalogue.resolve(spec).spec
         except UnknownVoiceError as error:
             raise settings["voice"].error(f"{error} (in {what})") from None
-    for key, (low, high, integer) in NUMERIC_SETTINGS.items():
+    for key in ("rate", "pitch", "volume"):
         if key in settings:
-            number = settings[key].number(f"{key} of {what}", low, high, integer=integer)
-            values[key] = int(number) if integer else float(number)
+            values[key] = settings[key].field_number(f"{key} of {what}", Voice, key)
     return Delivery(**values)
 
 
@@ -128,17 +121,17 @@ def _character(name: str, node: Node, catalogue: VoiceCatalogue) -> Character:
     node.check_keys(what, CHARACTER_KEYS)
     settings = dict(node.mapping(what))
     aliases: tuple[str, ...] = ()
-    if _present(settings.get("aliases")):
+    if present(settings.get("aliases")):
         aliases = tuple(item.text(f"an alias of {name!r}") for item in settings["aliases"].sequence(
             f"aliases of {name!r}"))
     gender = None
-    if _present(settings.get("gender")):
+    if present(settings.get("gender")):
         gender = settings["gender"].text(f"gender of {name!r}").lower()
         if gender not in GENDERS:
             raise settings["gender"].error(f"gender of {name!r} must be one of {', '.join(GENDERS)}, not {gender!r}")
     own = _delivery(node, what, catalogue, CHARACTER_KEYS)
     thought = Delivery()
-    if _present(settings.get("thought")):
+    if present(settings.get("thought")):
         thought = _delivery(settings["thought"], f"thoughts of {name!r}", catalogue, VOICE_KEYS)
     if own.voice is None:
         return Character(name, aliases, gender, None, own, thought)
@@ -170,10 +163,10 @@ def cast_from_node(root: Node, catalogue: VoiceCatalogue | None = None) -> Cast:
     root.check_keys("the cast file", TOP_KEYS)
     sections = dict(root.mapping("the cast file"))
     narrator = Voice()
-    if _present(sections.get("narrator")):
+    if present(sections.get("narrator")):
         narrator = _delivery(sections["narrator"], "narrator", catalogue, VOICE_KEYS).apply(narrator)
     characters = []
-    if _present(sections.get("characters")):
+    if present(sections.get("characters")):
         seen: set[str] = set()
         for name, node in sections["characters"].mapping("characters"):
             if not name.strip():
@@ -183,10 +176,10 @@ def cast_from_node(root: Node, catalogue: VoiceCatalogue | None = None) -> Cast:
             seen.add(name.casefold())
             characters.append(_character(name, node, catalogue))
     pronunciations: list[tuple[str, str]] = []
-    if _present(sections.get("pronunciations")):
+    if present(sections.get("pronunciations")):
         for word, node in sections["pronunciations"].mapping("pronunciations"):
             pronunciations.append(_pronunciation(word, node))
-    title = sections["title"].text("title") if _present(sections.get("title")) else ""
+    title = sections["title"].text("title") if present(sections.get("title")) else ""
     return Cast(narrator=narrator, characters=tuple(characters), pronunciations=tuple(pronunciations),
                 title=title, path=str(path))
 

@@ -15,11 +15,12 @@ import yaml
 
 from audiodrama.attribution import attribute, discover_characters
 from audiodrama.casting import autocast
-from audiodrama.casting.cast import Cast, Character, Delivery, Voice, voice_for
+from audiodrama.casting.cast import Cast, Character, Delivery, voice_for
 from audiodrama.errors import InputError
 from audiodrama.files import ensure_writable_dir, write_text_atomic
 from audiodrama.script import Script
-from audiodrama.text.chapter import read_chapter
+from audiodrama.synthesis.voices import Voice
+from audiodrama.text.reader import read_chapter
 
 NARRATOR = "the narrator"
 """How messages name the narrator."""
@@ -45,36 +46,45 @@ class Casting:
     cast: Cast
     """The cast with every voice filled in (speakers it lacked added as characters)."""
     auto: tuple[tuple[str, Voice], ...] = ()
-    """Characters auto-cast here, with the voice each got."""
+    """Characters auto-cast here, each with the voice chosen (before its own rate or pitch changes):
+    what a series records to pass back as `recorded`."""
     uncast: tuple[str, ...] = ()
     """Speakers of the scripts that the cast file does not list."""
 
     def report(self) -> list[str]:
         """One line per speaker the cast file lacks, for stderr."""
-        voices = dict(self.auto)
-        return [f"speaker {name!r} is not in the cast; auto-cast as {voices[name].describe()} "
+        return [f"speaker {name!r} is not in the cast; auto-cast as {voice_for(self.cast, name).describe()} "
                 f"(add it to the cast file to keep or change that)" for name in self.uncast]
 
 
-def cast_scripts(cast: Cast, scripts: Sequence[Script], genders: Mapping[str, str | None] | None = None) -> Casting:
+def cast_scripts(cast: Cast, scripts: Sequence[Script], genders: Mapping[str, str | None] | None = None, *,
+                 recorded: Mapping[str, Voice] | None = None, speakers: Sequence[str] = ()) -> Casting:
     """Give every character without a voice, and every speaker the cast lacks (with a gender from
-    `genders` when known), an auto-cast voice kept apart from its scene partners'."""
+    `genders` when known), an auto-cast voice kept apart from its scene partners'.
+
+    `recorded` holds voices auto-cast before (a series' earlier episodes): a character without a voice
+    of its own keeps its recorded one, and newcomers are cast around it. `speakers` are speakers of
+    scripts not given (known from an earlier reading of them).
+    """
     genders = genders or {}
+    recorded = recorded or {}
     characters = list(cast.characters)
     uncast = []
-    speakers = (speaker for script in scripts for speaker in script.speakers)
-    for speaker in dict.fromkeys(speakers):
+    everyone = (*(speaker for script in scripts for speaker in script.speakers), *speakers)
+    for speaker in dict.fromkeys(everyone):
         if cast.character(speaker) is None:
             uncast.append(speaker)
             characters.append(Character(speaker, gender=genders.get(speaker)))
     full = replace(cast, characters=tuple(characters))
     pairs = {frozenset(full.character(name).name for name in pair) for pair in scene_partners(scripts)}
-    fixed = {c.name: c.voice for c in characters if c.voice is not None}
-    chosen = autocast.assign({c.name: c.gender for c in characters if c.voice is None}, fixed, cast.narrator,
-                             {pair for pair in pairs if len(pair) == 2})
-    voiced = tuple(c if c.voice else replace(c, voice=c.adjust.apply(chosen[c.name]), adjust=Delivery())
+    own = {c.name: c.voice for c in characters if c.voice is not None}
+    kept = {c.name: recorded[c.name] for c in characters if c.name in recorded and c.name not in own}
+    chosen = autocast.assign({c.name: c.gender for c in characters if c.name not in own and c.name not in kept},
+                             {**own, **kept}, cast.narrator, {pair for pair in pairs if len(pair) == 2})
+    given = {**kept, **chosen}
+    voiced = tuple(c if c.voice else replace(c, voice=c.adjust.apply(given[c.name]), adjust=Delivery())
                    for c in characters)
-    auto = tuple((c.name, c.voice) for c in voiced if c.name in chosen)
+    auto = tuple((c.name, chosen[c.name]) for c in characters if c.name in chosen)
     return Casting(replace(full, characters=voiced), auto, tuple(uncast))
 
 

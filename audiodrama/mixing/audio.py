@@ -1,16 +1,16 @@
-"""Small audio helpers over pydub and ffmpeg: reading clips, decoding any file to samples."""
+"""Small audio helpers over pydub and ffmpeg: reading clips, decoding any file to samples, encoding MP3."""
 
 from __future__ import annotations
 
 import subprocess
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from audiodrama import runtime
-from audiodrama.errors import ToolError
+from audiodrama.errors import ToolError, exit_reason
 
 with warnings.catch_warnings():  # pydub warns at import when ffmpeg is not on PATH (we give it ours)
     warnings.simplefilter("ignore", RuntimeWarning)
@@ -56,3 +56,23 @@ def decode_blocks(path: Path, sample_rate: int, block: int = 1 << 16) -> Iterato
         stderr = decoder.stderr.read()
     if decoder.returncode != 0:
         raise _decode_error(path, stderr)
+
+
+def encode_mp3(blocks: Iterable[np.ndarray], sample_rate: int, target: Path, bitrate: str = "96k") -> None:
+    """Stream float32 mono blocks into ffmpeg's MP3 encoder, writing `target` (not atomically)."""
+    command = [runtime.ffmpeg().executable, "-nostdin", "-v", "error", "-y", "-f", "f32le",
+               "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0", "-codec:a", "libmp3lame",
+               "-b:a", bitrate, "-f", "mp3", str(target)]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE) as encoder:
+        assert encoder.stdin is not None and encoder.stderr is not None
+        try:
+            for block in blocks:
+                encoder.stdin.write(block.astype("<f4", copy=False).tobytes())
+        except BrokenPipeError:
+            pass  # ffmpeg died; its message is read below
+        finally:
+            encoder.stdin.close()
+        errors = encoder.stderr.read().decode(errors="replace").strip()
+    if encoder.returncode != 0:
+        reason = errors.splitlines()[-1] if errors else exit_reason(encoder.returncode)
+        raise ToolError(f"ffmpeg failed to encode the MP3: {reason}", path=target, hint="run `audiodrama doctor`")

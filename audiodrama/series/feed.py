@@ -1,17 +1,26 @@
-"""The podcast feed: RSS 2.0 with the iTunes namespace, written whole or not at all."""
+"""The podcast feed: RSS 2.0 with the iTunes namespace, written whole or not at all, over a series'
+built episodes, with its cover published beside it."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from audiodrama import __version__
+from audiodrama.export.files import EpisodeFiles
 from audiodrama.files import atomic_path
+from audiodrama.series.manifest import EpisodeSpec, Series
+from audiodrama.series.state import State
 
+FEED = "feed.xml"
+"""The feed's file name in the output folder."""
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 """The iTunes podcast namespace."""
 
@@ -105,3 +114,38 @@ def write_feed(target: Path, channel: Channel, items: Sequence[Item]) -> None:
     """Write the feed as UTF-8 XML, atomically."""
     with atomic_path(target) as temporary:
         feed_tree(channel, items).write(temporary, encoding="utf-8", xml_declaration=True)
+
+
+def publish_cover(series: Series) -> str | None:
+    """Copy the cover image into the output folder (atomically); its file name."""
+    if series.image is None:
+        return None
+    target = series.output / f"cover{series.image.suffix.lower()}"
+    if not target.exists() or target.read_bytes() != series.image.read_bytes():
+        with atomic_path(target) as temporary:
+            shutil.copyfile(series.image, temporary)
+    return target.name
+
+
+def guid(series: Series, spec: EpisodeSpec) -> str:
+    """A feed identifier stable across rebuilds: the series title and the chapter's file name."""
+    return "audiodrama-" + hashlib.sha256(f"{series.title}\n{spec.file.name}".encode()).hexdigest()[:32]
+
+
+def write_series_feed(series: Series, state: State, cover: str | None) -> Path | None:
+    """`feed.xml` over every built episode, in series order; None without a base URL."""
+    if not series.base_url:
+        return None
+    base = series.base_url.rstrip("/") + "/"
+    items = []
+    for spec in series.episodes:
+        record = state.episodes.get(spec.name)
+        mp3 = EpisodeFiles.of(series.output, spec.name).mp3
+        if record and mp3.exists():
+            items.append(Item(record.title, base + quote(mp3.name), mp3.stat().st_size, record.seconds,
+                              datetime.fromisoformat(record.published), guid(series, spec), spec.number))
+    channel = Channel(series.title, base, series.description or series.title, series.language, series.author,
+                      series.explicit, base + quote(cover) if cover else None)
+    target = series.output / FEED
+    write_feed(target, channel, items)
+    return target

@@ -32,9 +32,10 @@ from audiodrama.casting.cast import Voice
 from audiodrama.errors import AudiodramaError
 from audiodrama.export.mp3 import scene_chapters
 from audiodrama.script import VOICED_BY_SPEAKER
+from audiodrama.studio.documents import StaleVersion
 from audiodrama.studio.edits import EditError, least_certain
 from audiodrama.studio.listening import RenderStatus, scene_lines
-from audiodrama.studio.session import Change, StaleVersion, Studio
+from audiodrama.studio.session import Change, Studio
 from audiodrama.synthesis.voices import catalogue
 
 STATIC = Path(__file__).parent / "static"

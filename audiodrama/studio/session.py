@@ -5,7 +5,6 @@ state (a second tab) is refused instead of overwriting what it has not seen."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -15,72 +14,20 @@ from audiodrama import script as scripts
 from audiodrama.attribution import parse_file
 from audiodrama.casting.cast import Cast, load_cast
 from audiodrama.casting.chapters import Casting, cast_scripts, check_cast, init_cast
-from audiodrama.episode import SCRIPT_SUFFIX, Episode, episode_name, produce, speaker_genders
+from audiodrama.episode import Episode, episode_name, produce
 from audiodrama.errors import InputError
-from audiodrama.files import atomic_path, ensure_writable_dir, write_text_atomic
+from audiodrama.export.files import SCRIPT_SUFFIX
+from audiodrama.files import ensure_writable_dir
 from audiodrama.script import Script
 from audiodrama.settings import Settings
 from audiodrama.studio import castfile, edits, listening
+from audiodrama.studio.documents import Document, Source, StaleVersion
 from audiodrama.studio.edits import EditError
 
 CAST_NAME = "cast.yaml"
 """The cast file the studio writes in the output folder when it is given chapters without a cast."""
 HISTORY = 500
 """Changes that can be undone."""
-
-
-class StaleVersion(InputError):
-    """A change made against an older state than the studio's (another tab changed it since)."""
-
-
-@dataclass(frozen=True)
-class Source:
-    """One episode the studio opened."""
-
-    number: int
-    """Its number, from 1."""
-    chapter: Path
-    """The chapter text (never written), or the script file it was given."""
-    name: str
-    """The episode's file name without extension: `<output>/<name>.mp3`."""
-    title: str
-    """The title a series manifest gives it, else empty."""
-    script_file: Path
-    """Where the edited script is saved: `<output>/<name>.script.yaml`, or the script file given."""
-    settings: Settings
-    """How it is produced."""
-
-
-class Document:
-    """A file the studio writes atomically, refusing to overwrite changes made to it by anyone else."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.digest = ""
-
-    def read(self) -> str:
-        """The file's text, remembered as the state the studio knows."""
-        text = self.path.read_text(encoding="utf-8")
-        self.digest = hashlib.sha256(text.encode()).hexdigest()
-        return text
-
-    def write(self, text: str, check: Callable[[Path], object] | None = None) -> None:
-        """Replace the file by `text`, whole or not at all; `check(temporary path)` may refuse the text first.
-        Refused when the file changed on disk since the studio last read or wrote it."""
-        try:
-            now = hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path.exists() else ""
-        except OSError as error:
-            raise InputError(f"cannot read {error.strerror}", path=self.path) from None
-        if now != self.digest:
-            raise StaleVersion("changed outside the studio since it was opened; nothing was saved", path=self.path,
-                               hint="press Reload to load the file as it is now")
-        if check is None:
-            write_text_atomic(self.path, text)
-        else:
-            with atomic_path(self.path) as temporary:
-                temporary.write_text(text, encoding="utf-8")
-                check(temporary)
-        self.digest = hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -161,7 +108,7 @@ class Studio:
 
     @classmethod
     def _for_series(cls, manifest: Path) -> Studio:
-        from audiodrama.series.batch import load_series
+        from audiodrama.series.manifest import load_series
 
         series = load_series(manifest)
         if not series.cast.path:
@@ -189,7 +136,7 @@ class Studio:
         if self.series is None:
             cast = load_cast(cast_file)
             return [cast for _ in self.sources]
-        from audiodrama.series.batch import load_series
+        from audiodrama.series.manifest import load_series
 
         return [spec.cast for spec in load_series(self.series).episodes]
 
@@ -204,7 +151,7 @@ class Studio:
             if [(s.start, s.end) for s in saved.segments] != [(s.start, s.end) for s in parsed.segments]:
                 raise InputError(f"the saved edits were made on another version of {source.chapter.name}",
                                  path=source.script_file, hint="move the file away to start from the chapter again")
-            return replace(saved, source=parsed.source)
+            return replace(saved, source=parsed.source, genders=parsed.genders)
         document.write(scripts.to_yaml(parsed))
         return parsed
 
@@ -239,8 +186,8 @@ class Studio:
         with self._lock:
             number = self.source(episode).number
             if number not in self._casting:
-                source, script, cast = self.sources[number - 1], self.scripts[number - 1], self._casts[number - 1]
-                self._casting[number] = cast_scripts(cast, [script], speaker_genders(source.chapter, script, cast))
+                script, cast = self.scripts[number - 1], self._casts[number - 1]
+                self._casting[number] = cast_scripts(cast, [script], dict(script.genders))
             return self._casting[number]
 
     def speakers(self, episode: int) -> tuple[str, ...]:

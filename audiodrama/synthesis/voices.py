@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audiodrama import runtime
+from audiodrama.yamlfile import bounded
 
 GENDERS = ("male", "female", "other")
 FEMALE_PITCH_HZ = 150
@@ -25,11 +26,11 @@ class Voice:
 
     voice: str = "en-us"
     """Engine voice id, optionally with a variant: `en-us`, `en-gb+f3`, `gmw/en-us+m3`."""
-    rate: int = 165
+    rate: int = bounded(165, 80, 450)
     """Speaking rate in words per minute."""
-    pitch: int = 50
+    pitch: int = bounded(50, 0, 100)
     """Base pitch, 0-100 (50 is the voice's normal pitch)."""
-    volume: float = 1.0
+    volume: float = bounded(1.0, 0.0, 1.0)
     """Loudness of the clip, 0.0-1.0 before levelling."""
 
     @property

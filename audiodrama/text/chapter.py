@@ -1,8 +1,9 @@
-"""Reading a chapter: decoding, paragraphs, scene breaks and headings, all as offsets into the text.
+"""A chapter's text cut into paragraphs, scene breaks and headings, all as offsets into the text.
 
-Offsets are Python `str` indices into the text exactly as decoded (a UTF-8 byte-order mark, if
-any, stays as character 0), so they agree with any tool that reads the file with
-`read_text(encoding="utf-8")`.
+For a plain-text chapter, offsets are Python `str` indices into the text exactly as decoded (a UTF-8
+byte-order mark, if any, stays as character 0), so they agree with any tool that reads the file with
+`read_text(encoding="utf-8")`. For markup (HTML, EPUB, Markdown) they point into the story text
+extracted from it. `audiodrama.text.reader.read_chapter` reads a file of any supported format.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -32,7 +34,8 @@ class Kind(str, Enum):
     DIALOGUE = "dialogue"
     """A character's quoted speech, read in that character's voice."""
     THOUGHT = "thought"
-    """A character's quoted thought, read in that character's voice, treated as a thought."""
+    """A character's thought, read in that character's voice, treated as a thought: a quoted one, or
+    unquoted italics in a chapter whose markup marks emphasis (HTML, EPUB, Markdown)."""
     HEADING = "heading"
     """A chapter or scene heading, read by the narrator."""
     SCENE_BREAK = "scene_break"
@@ -70,6 +73,7 @@ _SMALL_WORDS = word_set(
 )
 _QUOTE_MARKS = frozenset('"“”‘’«»')
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # CRLF, LF and old Macs' lone CR
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -103,16 +107,15 @@ class Chapter:
     """The path the chapter was read from, or a caller's label; empty for plain strings."""
     encoding: str = "utf-8"
     """The encoding the file was decoded with."""
+    emphasis: tuple[tuple[int, int], ...] = ()
+    """(start, end) of every italic stretch the markup marks, in order; none for plain text."""
+    format: str = "text"
+    """What the file was: `text`, `markdown`, `html` or `epub`."""
 
     @property
     def headings(self) -> tuple[Paragraph, ...]:
         """The heading paragraphs, in order."""
         return tuple(p for p in self.paragraphs if p.kind == Kind.HEADING)
-
-    @property
-    def scene_breaks(self) -> tuple[Paragraph, ...]:
-        """The explicit scene-break markers (`***`, `* * *`, `---`), in order."""
-        return tuple(p for p in self.paragraphs if p.kind == Kind.SCENE_BREAK)
 
     @property
     def title(self) -> str:
@@ -136,7 +139,7 @@ def decode(data: bytes, source: str = "") -> tuple[str, str]:
             path=source or None,
             line=1,
             column=1,
-            hint="give a plain-text (.txt) chapter",
+            hint="give a chapter as plain text, Markdown, HTML or EPUB",
         )
     for encoding in ("utf-8", *_FALLBACK_ENCODINGS):
         try:
@@ -144,16 +147,6 @@ def decode(data: bytes, source: str = "") -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
-
-
-def read_chapter(path: str | Path) -> Chapter:
-    """Read and cut the chapter at `path`; InputError when it is missing, unreadable or binary."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the chapter: {exc.strerror or exc}", path=path, hint="check the path") from exc
-    text, encoding = decode(data, str(path))
-    return chapter_from_text(text, source=str(path), encoding=encoding)
 
 
 def chapter_from_text(text: str, source: str = "", encoding: str = "utf-8") -> Chapter:
@@ -164,22 +157,34 @@ def chapter_from_text(text: str, source: str = "", encoding: str = "utf-8") -> C
     of blank lines longer than the usual paragraph gap, or a marker line, breaks the scene.
     """
     lines = _lines(text)
-    wrapped = _is_hard_wrapped(lines)
-    blocks = _blocks(lines, wrapped)
-    gaps = [gap for _, _, gap in blocks[1:]]
+    blocks = _blocks(lines, _is_hard_wrapped(lines))
+    return cut_chapter(text, [(start, end, gap, None) for start, end, gap in blocks], source, encoding)
+
+
+def cut_chapter(text: str, blocks: Sequence[tuple[int, int, int, Kind | None]], source: str = "",
+                encoding: str = "utf-8", emphasis: tuple[tuple[int, int], ...] = (), format: str = "text") -> Chapter:
+    """The chapter made of `blocks`: (start, end, newlines before it, kind) of each paragraph candidate,
+    the kind None where the text alone tells a paragraph from a heading or a scene-break marker."""
+    gaps = [gap for _, _, gap, _ in blocks[1:]]
     usual = max(set(gaps), key=gaps.count) if gaps else 1
     paragraphs: list[Paragraph] = []
     scene_starts: list[int] = []
     scene = 0
-    for start, end, gap in blocks:
-        kind = _kind(text, start, end)
+    for start, end, gap, given in blocks:
+        kind = given or _kind(text, start, end)
         if not paragraphs:
             scene_starts.append(start)
         elif paragraphs[-1].kind == Kind.TEXT and (kind != Kind.TEXT or gap >= max(usual + 2, 3)):
             scene += 1
             scene_starts.append(start)
         paragraphs.append(Paragraph(start, end, kind, scene, bool(paragraphs) and gap > usual))
-    return Chapter(text, tuple(paragraphs), tuple(scene_starts), source, encoding)
+    return Chapter(text, tuple(paragraphs), tuple(scene_starts), source, encoding, emphasis, format)
+
+
+def line_number(text: str, offset: int) -> int:
+    """The line (from 1) of `text` that `offset` lies on, a CRLF, LF or lone CR ending each line as
+    the chapter is cut: what an editor shows for a segment's offset."""
+    return 1 + len(_LINE_END.findall(text, 0, offset))
 
 
 def _lines(text: str) -> list[tuple[int, int]]:

@@ -20,8 +20,8 @@ import wave
 from pathlib import Path
 from typing import ClassVar
 
-from audiodrama.casting.cast import Voice
 from audiodrama.synthesis.engines.pyttsx3_engine import Pyttsx3Engine
+from audiodrama.synthesis.voices import Voice
 
 LOG_ENV = "FAULTY_ENGINE_LOG"
 MARKER = re.compile(r"\[(segv|kill|hang|fail|silent|unwritable|exit)(?: once=(\S+))?\]\s*(.*)", re.DOTALL)

@@ -1,1 +1,1 @@
-"""Speech engines, one module each, behind `audiodrama.synthesis.clips.Engine`."""
+"""Speech engines, one module each, behind `audiodrama.synthesis.engine.Engine`."""

@@ -12,9 +12,9 @@ import subprocess
 from pathlib import Path
 from typing import ClassVar
 
-from audiodrama.casting.cast import Voice
 from audiodrama.errors import ToolError
-from audiodrama.synthesis.clips import Engine, VoiceInfo
+from audiodrama.synthesis.engine import Engine, VoiceInfo
+from audiodrama.synthesis.voices import Voice
 
 
 @functools.cache

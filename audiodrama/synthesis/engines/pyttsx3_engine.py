@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from audiodrama import runtime
-from audiodrama.casting.cast import Voice
-from audiodrama.synthesis.clips import Engine, VoiceInfo
+from audiodrama.synthesis.engine import Engine, VoiceInfo
+from audiodrama.synthesis.voices import Voice
 
 REVISION = 2
 """Bumped whenever this wrapper changes what a clip sounds like; part of the cache key."""

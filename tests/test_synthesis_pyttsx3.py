@@ -22,9 +22,10 @@ import pytest
 from engines_for_tests import raw_pyttsx3
 
 from audiodrama import runtime
-from audiodrama.casting.cast import Voice
 from audiodrama.errors import EngineError
-from audiodrama.synthesis.clips import Clip, ClipRequest, engine_info, synthesize_all
+from audiodrama.synthesis.clips import Clip, ClipRequest, synthesize_all
+from audiodrama.synthesis.engine import engine_info
+from audiodrama.synthesis.voices import Voice
 
 RAW_PROBE = Path(raw_pyttsx3.__file__)
 FAULTY = "engines_for_tests.faulty:FaultyEngine"

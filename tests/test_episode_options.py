@@ -14,6 +14,9 @@ from audiodrama.settings import Settings, load_settings
 from tests.conftest import CASTS, run_cli
 from tests.measure import write_tone
 
+pytestmark = pytest.mark.slow
+"""Every test here renders seconds of real audio or more."""
+
 SHORT = Path(__file__).parent / "fixtures" / "short-chapter.txt"
 
 
@@ -87,7 +90,7 @@ def test_title_and_music_frame_the_episode(tmp_path: Path) -> None:
     assert cues[1].segment.text == "At Valley of The End"
     assert cues[-1].segment.kind == "music" and cues[-1].segment.text == "Outro"
     assert cues[0].frames == pytest.approx(3.0 * 22050, abs=2)
-    srt = episode.transcripts[0].read_text()
+    srt = episode.files.srt.read_text()
     assert "Intro" not in srt and srt.startswith("1\n")
 
 

@@ -12,17 +12,8 @@ import pytest
 
 from audiodrama import runtime
 from audiodrama.errors import InputError
-from audiodrama.mixing.ambience import (
-    GENERATED,
-    AmbienceSettings,
-    BedRule,
-    BedTrack,
-    SceneBed,
-    choose_bed,
-    generate_bed,
-    load_file_bed,
-    make_loop,
-)
+from audiodrama.mixing.ambience import AmbienceSettings, BedRule, BedTrack, SceneBed, choose_bed
+from audiodrama.mixing.beds import GENERATED, generate_bed, load_file_bed, make_loop
 from audiodrama.mixing.timeline import Cue, Timeline
 from audiodrama.script import Segment
 from tests.measure import rms_db

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from audiodrama.attribution import discover_characters
-from audiodrama.casting.cast import Cast, Character, Voice, load_cast, voice_for
+from audiodrama.casting.cast import Cast, Character, load_cast, voice_for
 from audiodrama.casting.chapters import Casting, Reading, cast_file_text, cast_scripts, read_chapters
-from audiodrama.text.chapter import read_chapter
+from audiodrama.synthesis.voices import Voice
+from audiodrama.text.reader import read_chapter
 from tests.conftest import CASTS, SAMPLES, run_cli
 
 CHAPTER_0 = SAMPLES / "chapter-000.txt"

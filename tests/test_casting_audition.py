@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from audiodrama.casting.audition import audition
 from audiodrama.casting.cast import load_cast
 from audiodrama.mixing.audio import decode
 from tests.conftest import CASTS, SAMPLES, run_cli
+
+pytestmark = pytest.mark.slow
+"""Every test here renders seconds of real audio or more."""
 
 
 def test_audition_writes_one_playable_mp3_per_voice(tmp_path: Path) -> None:

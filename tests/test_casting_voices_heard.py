@@ -20,6 +20,9 @@ from audiodrama.text.chapter import Kind
 from tests.conftest import CASTS
 from tests.measure import fundamental_hz, wav_samples
 
+pytestmark = pytest.mark.slow
+"""Every test here renders seconds of real audio or more."""
+
 SENTENCE = "The quick brown fox jumps over the lazy dog, and then it runs away into the forest."
 CHAPTER = """The Gate
 

@@ -1,9 +1,8 @@
 """`audiodrama batch`: a three-episode series built with the real engine and ffmpeg, rebuilt after an edit,
-killed and resumed; the manifest's validation, the lock, the dry run, voices across episodes and the feed."""
+killed and resumed; a failed episode, the feed, and what the plan said against what was built."""
 
 from __future__ import annotations
 
-import fcntl
 import itertools
 import json
 import os
@@ -20,36 +19,18 @@ import pytest
 from mutagen.id3 import ID3
 
 from audiodrama.casting.autocast import DISTINCT, distance
-from audiodrama.casting.cast import Cast, Character, Voice, voice_for
-from audiodrama.casting.chapters import cast_scripts
 from audiodrama.errors import InputError
-from audiodrama.script import Script, Segment
-from audiodrama.series.batch import (
-    LOCK_FILE,
-    BatchReport,
-    SeriesBusy,
-    State,
-    build_series,
-    cast_episode,
-    guid,
-    load_series,
-    preview,
-    read_state,
-    series_lock,
-)
-from audiodrama.series.feed import ITUNES, duration
-from audiodrama.text.chapter import Kind
+from audiodrama.series.build import build_series
+from audiodrama.series.feed import ITUNES, duration, guid
+from audiodrama.series.manifest import load_series
+from audiodrama.series.plan import preview
+from audiodrama.series.report import BatchReport
+from audiodrama.series.state import read_state
 from tests.conftest import REPO, run_cli
+from tests.series_helpers import FIXTURE, NAMES, SUFFIXES, copy_series, live_processes, out_of
 
-FIXTURE = Path(__file__).parent / "fixtures" / "series"
-NAMES = ("ch1", "ch2", "ch10")
-SUFFIXES = (".mp3", ".srt", ".vtt", ".script.jsonl")
-
-
-def copy_series(folder: Path) -> Path:
-    """The fixture series copied into `folder`; its manifest."""
-    shutil.copytree(FIXTURE, folder, dirs_exist_ok=True)
-    return folder / "series.yaml"
+pytestmark = pytest.mark.slow
+"""Every test here renders seconds of real audio or more."""
 
 
 def wavs(cache: Path) -> int:
@@ -61,10 +42,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BatchReport]:
     """The fixture series built once (two episodes at a time)."""
     manifest = copy_series(tmp_path_factory.mktemp("series"))
     return manifest, build_series(load_series(manifest), jobs=2)
-
-
-def out_of(manifest: Path) -> Path:
-    return manifest.parent / "output" / "series"
 
 
 def test_three_episodes_are_built_with_tags_report_and_feed(built: tuple[Path, BatchReport]) -> None:
@@ -161,19 +138,6 @@ def audio_and_tags(mp3: Path) -> tuple[bytes, dict[str, str]]:
     return mp3.read_bytes()[tags.size:], {k: v.pprint() for k, v in tags.items() if not k.startswith("TXXX")}
 
 
-def live_processes(group: int) -> list[int]:
-    """Processes of a process group that are not zombies."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
-
-
 def test_batch_killed_mid_episode_resumes_to_identical_outputs(built: tuple[Path, BatchReport],
                                                                tmp_path: Path) -> None:
     reference = out_of(built[0])
@@ -234,42 +198,6 @@ def test_a_failed_episode_does_not_stop_the_others(built: tuple[Path, BatchRepor
     assert (tmp_path / "output" / "failing" / "ch2.mp3").exists()
 
 
-def test_lock_refuses_a_second_batch(tmp_path: Path) -> None:
-    manifest = copy_series(tmp_path)
-    out = out_of(manifest)
-    out.mkdir(parents=True)
-    with open(out / LOCK_FILE, "w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        held.write("pid 4242 on testhost")
-        held.flush()
-        result = run_cli("batch", manifest)
-        with pytest.raises(SeriesBusy, match="another batch is building this series"), series_lock(out):
-            pass
-    assert result.returncode == 2
-    assert "another batch is building this series (pid 4242 on testhost)" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-
-
-def test_lock_left_by_a_dead_batch_is_taken_over(tmp_path: Path) -> None:
-    (tmp_path / LOCK_FILE).write_text("pid 999999 on testhost, since 2020-01-01T00:00:00+00:00\n")
-    with series_lock(tmp_path):
-        assert (tmp_path / LOCK_FILE).read_text().startswith(f"pid {os.getpid()} ")
-
-
-def test_dry_run_reads_and_casts_but_synthesises_nothing(tmp_path: Path) -> None:
-    manifest = copy_series(tmp_path / "series")
-    cache = tmp_path / "cache"
-    result = run_cli("batch", manifest, "--dry-run", env={"AUDIODRAMA_CACHE": str(cache)})
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("1. ch1 (ch1.txt): would build, about 0.")
-    assert lines[1].startswith("   lines: narrator ") and lines[1].endswith(
-        ", Naruto Uzumaki 2, Sasuke Uchiha 1, Sakura Haruno 1")
-    assert any(line.startswith("   new speaker (not in the cast): Jiraiya, auto-cast as ") for line in lines)
-    assert lines[-1].startswith("3 episodes, about ") and "3 to build; nothing synthesised" in lines[-1]
-    assert not cache.exists() and not out_of(manifest).exists()
-
-
 def test_estimated_duration_is_close_to_the_real_one(built: tuple[Path, BatchReport]) -> None:
     manifest, report = built
     previews = preview(load_series(manifest))
@@ -287,103 +215,7 @@ def test_only_selects_episodes(built: tuple[Path, BatchReport]) -> None:
             preview(load_series(manifest), bad)
 
 
-def test_glob_takes_chapters_in_natural_order(tmp_path: Path) -> None:
-    for name in ("ch10.txt", "ch2.txt", "ch1.txt", "notes.md"):
-        (tmp_path / name).write_text("Some text.\n")
-    (tmp_path / "series.yaml").write_text("title: Glob\nepisodes: ch*.txt\n")
-    series = load_series(tmp_path / "series.yaml")
-    assert [(e.number, e.name) for e in series.episodes] == [(1, "ch1"), (2, "ch2"), (3, "ch10")]
-    assert series.output == tmp_path / "output" / "series"
-
-
-def one_scene(*speakers: str) -> Script:
-    return Script(tuple(Segment(Kind.DIALOGUE, s, i, i + 1, "Hi.") for i, s in enumerate(speakers)))
-
-
-def test_a_new_character_never_moves_an_earlier_voice() -> None:
-    narrator = Voice("en-gb-x-rp")
-    cast = Cast(narrator=narrator, characters=(Character("Yamato", gender="male"),))
-    alone = voice_for(cast_scripts(cast, [one_scene("Yamato")]).cast, "Yamato")
-    # a newcomer whom casting all scripts together settles first, moving Yamato when they share a scene
-    newcomer = next(name for name in (f"Stranger {i}" for i in range(500))
-                    if voice_for(cast_scripts(cast, [one_scene("Yamato", name)]).cast, "Yamato") != alone)
-    state = State()
-    first = cast_episode(cast, one_scene("Yamato"), ["Yamato"], state.voices, narrator)
-    later = cast_episode(cast, one_scene("Yamato", newcomer), ["Yamato", newcomer], state.voices, narrator)
-    assert voice_for(first, "Yamato") == voice_for(later, "Yamato") == alone
-    assert distance(voice_for(later, newcomer), alone) >= DISTINCT
-    again = cast_episode(cast, None, ["Yamato", newcomer], state.voices, narrator)
-    assert voice_for(again, newcomer) == voice_for(later, newcomer), "recorded, not cast anew"
-
-
 def test_voices_are_recorded_across_the_built_series(built: tuple[Path, BatchReport]) -> None:
     state = read_state(out_of(built[0]))
     assert set(state.voices) == {"Yamato", "Jiraiya"}
     assert distance(state.voices["Yamato"], state.voices["Jiraiya"]) >= DISTINCT  # they share a scene
-
-
-def test_episode_overrides_apply_to_that_episode_only(tmp_path: Path) -> None:
-    manifest = copy_series(tmp_path)
-    manifest.write_text(manifest.read_text() + (
-        "  - file: ch2.txt\n    name: ch2-retold\n    title: Retold\n"
-        "    cast:\n      narrator: {voice: en-us, rate: 150}\n      characters:\n        Naruto: {rate: 120}\n"
-        "    production:\n      pauses: {paragraph: 900}\n      ambience: {enabled: false}\n"))
-    series = load_series(manifest)
-    plain, retold = series.episodes[1], series.episodes[3]
-    assert (retold.number, retold.name, retold.title) == (4, "ch2-retold", "Retold")
-    assert retold.cast.narrator == Voice("en-us", 150) and plain.cast.narrator == series.cast.narrator
-    naruto = retold.cast.character("Naruto")
-    assert naruto is not None and naruto.voice == Voice("en-us+m3", 120, 50)
-    assert retold.cast.character("Sakura") == plain.cast.character("Sakura")
-    assert retold.settings.pauses.paragraph == 900 and not retold.settings.ambience.enabled
-    assert retold.settings.pauses.scene_break == plain.settings.pauses.scene_break
-    assert plain.settings.pauses.paragraph == 650 and plain.settings.ambience.enabled
-
-
-MANIFEST_ERRORS = [
-    ("titel: X\nepisodes: [ch1.txt]\n", "1:1: unknown key 'titel' in the series manifest (did you mean 'title'?)"),
-    ("episodes: [ch1.txt]\n", "1:1: the series manifest needs `title`"),
-    ("title: X\nepisodes: [ch1.txt, missing.txt]\n", "2:21: chapter file not found"),
-    ("title: X\nepisodes: '*.doc'\n", "2:11: no chapter file matches '*.doc'"),
-    ("title: X\nlanguage: english!\nepisodes: [ch1.txt]\n", "2:11: language must be a code like en or en-us"),
-    ("title: X\nexplicit: maybe\nepisodes: [ch1.txt]\n", "2:11: explicit must be true or false, not 'maybe'"),
-    ("title: X\nbase_url: example.com\nepisodes: [ch1.txt]\n", "2:11: base_url must be an http:// or https://"),
-    ("title: X\nimage: ch1.txt\nepisodes: [ch1.txt]\n", "2:8: cover image must be a JPEG or PNG file"),
-    ("title: X\nepisodes:\n  - {file: ch1.txt, name: ../escape}\n",
-     "3:27: episode name '../escape' would write outside the output folder"),
-    ("title: X\nepisodes:\n  - {file: ch1.txt, name: /tmp/abs}\n",
-     "3:27: episode name '/tmp/abs' would write outside the output folder"),
-    ("title: X\nepisodes: [ch1.txt, {file: ch2.txt, name: ch1}]\n",
-     "2:43: episodes ch1.txt and ch2.txt would both write ch1.mp3"),
-    ("title: X\nepisodes:\n  - {fil: ch1.txt}\n", "3:6: unknown key 'fil' in an episode (did you mean 'file'?)"),
-    ("title: X\nepisodes:\n  - {title: One}\n", "3:5: an episode needs a `file`"),
-    ("title: X\nproduction: {bitrate: 100k}\nepisodes: [ch1.txt]\n", "2:23: bitrate must be one of"),
-    ("title: X\nepisodes:\n  - file: ch1.txt\n    cast: {characters: {Naruto: {gender: robot}}}\n",
-     "4:42: gender of 'Naruto' must be one of"),
-]
-
-
-@pytest.mark.parametrize(("text", "message"), MANIFEST_ERRORS)
-def test_manifest_errors_are_located(tmp_path: Path, text: str, message: str) -> None:
-    copy_series(tmp_path)
-    manifest = tmp_path / "bad.yaml"
-    manifest.write_text(text)
-    with pytest.raises(InputError) as error:
-        load_series(manifest)
-    assert f"{manifest}:{message}" in str(error.value)
-
-
-def test_manifest_error_through_the_cli(tmp_path: Path) -> None:
-    manifest = tmp_path / "bad.yaml"
-    manifest.write_text("title: X\nepisodes:\n  - {file: ../chapter.txt, nam: x}\n")
-    (tmp_path.parent / "chapter.txt").write_text("Text.\n")
-    result = run_cli("batch", manifest)
-    assert result.returncode == 2
-    assert result.stderr.strip() == (f"audiodrama: error: {manifest}:3:28: unknown key 'nam' in an episode "
-                                     "(did you mean 'name'?)")
-
-
-def test_seed_series_example_is_valid() -> None:
-    series = load_series(REPO / "series" / "seeds.yaml")
-    assert [e.file.name for e in series.episodes] == ["chapter-000.txt", "chapter-001.txt"]
-    assert series.base_url and series.cast.character("Naruto") is not None

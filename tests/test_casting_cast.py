@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from audiodrama.casting.cast import Cast, Character, Delivery, Voice, load_cast, pronounce, voice_for
+from audiodrama.casting.cast import Cast, Character, Delivery, load_cast, pronounce, voice_for
 from audiodrama.errors import InputError
-from audiodrama.synthesis.voices import catalogue
+from audiodrama.synthesis.voices import Voice, catalogue
 from tests.conftest import CASTS, run_cli
 
 

@@ -8,16 +8,10 @@ import numpy as np
 import pytest
 from mutagen.id3 import ID3
 
-from audiodrama.export.mp3 import (
-    LoudnessTarget,
-    Tags,
-    encode_mp3,
-    scene_chapters,
-    transcript,
-    write_episode,
-    write_tags,
-)
-from audiodrama.mixing.audio import decode
+from audiodrama.export.mp3 import Tags, scene_chapters, write_episode, write_tags
+from audiodrama.export.transcripts import transcript
+from audiodrama.mixing.audio import decode, encode_mp3
+from audiodrama.mixing.mastering import LoudnessTarget
 from audiodrama.mixing.timeline import Pauses, Placement, build_timeline, pause_before, render
 from audiodrama.script import Segment
 from tests.measure import silences, write_tone

@@ -7,7 +7,7 @@ import pyloudnorm
 import pytest
 
 from audiodrama.mixing.loudness import LoudnessMeter, limit, measure, true_peak
-from audiodrama.mixing.timeline import Levels, default_ceiling, master
+from audiodrama.mixing.mastering import Levels, default_ceiling, master
 
 RATE = 22050
 

@@ -14,7 +14,7 @@ import pytest
 from mutagen.id3 import ID3
 from scipy.signal import correlate
 
-from audiodrama.casting.cast import load_cast
+from audiodrama.casting.cast import Cast, load_cast
 from audiodrama.episode import Episode, produce
 from audiodrama.mixing.ambience import BedTrack
 from audiodrama.mixing.audio import decode, load_clip
@@ -23,6 +23,9 @@ from audiodrama.mixing.timeline import render
 from audiodrama.settings import Settings
 from tests.conftest import CASTS, REPO, SAMPLES, run_cli
 from tests.measure import fundamental_hz, rms_db, silences
+
+pytestmark = pytest.mark.slow
+"""Every test here renders seconds of real audio or more."""
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHORT = FIXTURES / "short-chapter.txt"
@@ -51,7 +54,7 @@ def test_episode_files_are_written(short_episode: Episode) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         "short-chapter.mp3", "short-chapter.script.jsonl", "short-chapter.srt", "short-chapter.vtt"]
     assert str(ID3(short_episode.mp3)["TIT2"]) == "At Valley of The End"
-    rows = [json.loads(line) for line in short_episode.script_file.read_text().splitlines()]
+    rows = [json.loads(line) for line in short_episode.files.script.read_text().splitlines()]
     assert [r["speaker"] for r in rows if r["kind"] == "dialogue"] == [
         "Naruto Uzumaki", "Sasuke Uchiha", "Sakura Haruno", "Naruto Uzumaki"]
 
@@ -67,7 +70,7 @@ def test_every_line_is_heard_in_order_at_its_transcript_time(short_episode: Epis
     rate = timeline.sample_rate
     audio = decode(short_episode.mp3, rate)
     assert len(audio) / rate == pytest.approx(timeline.seconds, abs=0.1)
-    starts = srt_starts(short_episode.transcripts[0])
+    starts = srt_starts(short_episode.files.srt)
     assert len(starts) == len(timeline.cues)
     clips = {cue.clip_path: load_clip(cue.clip_path, rate)[: cue.frames].astype(np.float32) for cue in timeline.cues}
     for cue, start in zip(timeline.cues, starts, strict=True):
@@ -119,7 +122,7 @@ def test_a_line_in_two_cast_voices_sounds_different(tmp_path: Path) -> None:
 
 def test_edited_script_is_rendered_as_edited(tmp_path: Path, short_episode: Episode) -> None:
     script_file = tmp_path / "short-chapter.script.jsonl"
-    rows = [json.loads(line) for line in short_episode.script_file.read_text().splitlines()]
+    rows = [json.loads(line) for line in short_episode.files.script.read_text().splitlines()]
     target = next(r for r in rows if r["speaker"] == "Sasuke Uchiha")
     target["speaker"] = "Sakura Haruno"
     script_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -187,7 +190,6 @@ def test_module_entry_point_and_help() -> None:
         assert command in result.stdout
 
 
-@pytest.mark.slow
 def test_seed_chapter_produces_a_full_episode(tmp_path: Path) -> None:
     episode = produce(SAMPLES / "chapter-000.txt", load_cast(CASTS / "seeds.yaml"), tmp_path)
     audio = decode(episode.mp3, episode.timeline.sample_rate)
@@ -232,3 +234,22 @@ def test_rerun_with_nothing_changed_writes_nothing(tmp_path: Path) -> None:
     assert again.synthesized == 0 and again.loudness is None
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()} == before
     assert first.timeline == again.timeline
+
+
+def test_produce_reads_and_parses_the_chapter_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The genders auto-casting needs travel with the parse: a speaker the cast lacks ("Group" in the seed
+    chapter) no longer makes produce read the chapter a second time and discover its characters again."""
+    chapter = tmp_path / "chapter.txt"
+    chapter.write_text((SAMPLES / "chapter-000.txt").read_text(encoding="utf-8")[:6000], encoding="utf-8")
+    reads: list[Path] = []
+    real_read_bytes = Path.read_bytes
+
+    def counting_read_bytes(path: Path) -> bytes:
+        if path.resolve() == chapter.resolve():
+            reads.append(path)
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counting_read_bytes)
+    episode = produce(chapter, Cast(), tmp_path / "out", Settings(announce_title=False))
+    assert episode.lines > 0
+    assert len(reads) == 1

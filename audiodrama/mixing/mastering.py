@@ -1,0 +1,298 @@
+"""Mastering, in one place: every clip levelled and limited, the episode's gain found, peaks kept under
+the ceiling as the mix goes to the encoder, the encoder's loudness shift compensated, and the encoded
+file verified against the target.
+
+The loudness meter and limiter it uses are in `mixing.loudness`; the timeline it masters is
+`mixing.timeline`'s; encoding and decoding are `mixing.audio`'s ffmpeg helpers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import wave
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import butter, sosfilt, sosfilt_zi
+
+from audiodrama.errors import InputError, ToolError
+from audiodrama.files import atomic_path
+from audiodrama.mixing.audio import decode, decode_blocks, encode_mp3, load_clip
+from audiodrama.mixing.loudness import (
+    Loudness,
+    LoudnessMeter,
+    db_to_gain,
+    limit,
+    limit_stream,
+    measure,
+    upsampled_peaks,
+)
+from audiodrama.mixing.timeline import BedSource, Timeline, render
+from audiodrama.yamlfile import bounded
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Loudness targets: every voice levelled, the episode normalised, peaks limited."""
+
+    speech_lufs: float = bounded(-18.0, -40, -6)
+    """Each clip's loudness before the episode gain (all voices equally loud)."""
+    target_lufs: float = bounded(-16.0, -36, -6)
+    """Integrated loudness of the finished episode (podcast standard)."""
+    true_peak_db: float = bounded(-1.0, -12, 0)
+    """Highest true peak allowed in the finished episode, dBTP."""
+    limiter_margin_db: float = bounded(2.5, 0, 6)
+    """Headroom the clips' limiter keeps under the ceiling at the predicted gain (room for the MP3
+    encoder's loudness shift and overshoot), so the final limiter seldom has work."""
+    encoder_headroom_db: float = bounded(2.0, 0, 6)
+    """The final limiter, on the mix as it goes to the encoder, keeps true peaks this far under
+    `true_peak_db`: the MP3 encoder's overshoot."""
+    thought_gain_db: float = bounded(-5.0, -30, 6)
+    """Thoughts are this much quieter than speech."""
+    thought_echo_ms: int = bounded(110, 0, 1000)
+    """Delay of the echo that marks a thought."""
+    thought_echo_decay: float = bounded(0.35, 0, 0.95)
+    """Amplitude of each echo repeat relative to the previous one."""
+    thought_echo_repeats: int = bounded(2, 0, 8)
+    """How many echo repeats a thought gets."""
+
+
+MASTERING_REVISION = 1
+"""Bump when mastering changes, so cached mastered clips are made anew."""
+MUSIC_DB = -3.0
+"""Intro and outro music sit this much under the speech level."""
+MASTERING_PASSES = 4
+"""Level-then-limit rounds per clip at most; each brings its loudness closer to `speech_lufs`."""
+
+
+def echo(samples: np.ndarray, levels: Levels, sample_rate: int) -> np.ndarray:
+    """The clip followed by its fading repeats: how a thought sounds."""
+    delay = round(levels.thought_echo_ms * sample_rate / 1000)
+    echoed = np.zeros(len(samples) + delay * levels.thought_echo_repeats, dtype=np.float32)
+    for repeat in range(levels.thought_echo_repeats + 1):
+        echoed[repeat * delay: repeat * delay + len(samples)] += samples * levels.thought_echo_decay**repeat
+    return echoed
+
+
+def default_ceiling(levels: Levels) -> float:
+    """The clip ceiling (dBTP) that the predicted episode gain (target minus speech level) carries to
+    `true_peak_db - limiter_margin_db`."""
+    return levels.true_peak_db - levels.limiter_margin_db - (levels.target_lufs - levels.speech_lufs)
+
+
+def master(samples: np.ndarray, levels: Levels, sample_rate: int, thought: bool, ceiling: float) -> np.ndarray:
+    """Level a clip to `speech_lufs` with its true peaks limited under `ceiling` (dBTP); thoughts
+    echoed and `thought_gain_db` quieter."""
+    if thought:
+        samples = echo(samples, levels, sample_rate)
+    wanted = levels.speech_lufs + (levels.thought_gain_db if thought else 0.0)
+    peaks = upsampled_peaks(samples)
+    gain, mastered, slope = 0.0, samples, 1.0
+    loudness = measure(samples, sample_rate, true_peaks=False).integrated
+    for _ in range(MASTERING_PASSES):  # limiting eats loudness: aim again by the slope last observed
+        if not np.isfinite(loudness) or abs(wanted - loudness) < 0.05:
+            break
+        step = (wanted - loudness) / slope
+        factor = np.float32(db_to_gain(gain + step))
+        mastered = limit(samples * factor, ceiling, sample_rate, peaks=peaks * factor)
+        new_loudness = measure(mastered, sample_rate, true_peaks=False).integrated
+        slope = min(1.0, max(0.2, (new_loudness - loudness) / step)) if step else 1.0
+        gain, loudness = gain + step, new_loudness
+    return mastered
+
+
+def master_clip(clip_path: Path, thought: bool, levels: Levels, sample_rate: int, cache_dir: Path,
+                ceiling: float) -> Path:
+    """The mastered clip for a synthesised clip, made once and kept in `cache_dir/mastered`."""
+    target = _mastered_path(cache_dir, (clip_path.stem, thought, levels, sample_rate, round(ceiling, 2)))
+    if not target.exists():
+        samples = load_clip(clip_path, sample_rate).astype(np.float32) / 32768
+        write_clip(target, master(samples, levels, sample_rate, thought, round(ceiling, 2)), sample_rate)
+    return target
+
+
+def master_music(path: Path, levels: Levels, sample_rate: int, cache_dir: Path, fade_ms: float = 1500) -> Path:
+    """Intro or outro music, levelled a little under speech, limited and faded out; cached by content."""
+    if not path.is_file():
+        raise InputError("music file not found", path=path, hint="check the intro/outro path in the settings")
+    target = _mastered_path(cache_dir, (path.read_bytes(), levels, sample_rate, fade_ms))
+    if not target.exists():
+        try:
+            samples = decode(path, sample_rate)
+        except ToolError as error:
+            raise InputError(f"cannot read this music file: {error.message}", path=path,
+                             hint="give a WAV, MP3, OGG or FLAC file that plays") from None
+        fade = min(len(samples), round(fade_ms * sample_rate / 1000))
+        samples = samples.copy()
+        samples[len(samples) - fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
+        music = replace(levels, speech_lufs=levels.speech_lufs + MUSIC_DB)
+        write_clip(target, master(samples, music, sample_rate, False, default_ceiling(levels)), sample_rate)
+    return target
+
+
+def _mastered_path(cache_dir: Path, recipe: tuple) -> Path:
+    """Where the mastered clip made by `recipe` is kept in `cache_dir` (keyed with `MASTERING_REVISION`)."""
+    key = hashlib.sha256(repr((MASTERING_REVISION, *recipe)).encode("utf-8")).hexdigest()
+    return cache_dir / "mastered" / key[:2] / f"{key}.wav"
+
+
+def write_clip(target: Path, samples: np.ndarray, sample_rate: int) -> None:
+    """Write float samples as a 16-bit mono WAV, atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as temporary, wave.open(str(temporary), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(np.round(np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+CEILING_SLACK = 0.2
+"""dB the measured gain may exceed its prediction before the clips are mastered again, lower."""
+CEILING_ROUNDS = 3
+"""At most this many mastering rounds, each lowering the clips' ceiling by what the gain overshot."""
+SHIFT_EXCERPT_SECONDS = 90.0
+"""Length of the start of the mix encoded to measure the encoder's loudness shift."""
+ENCODE_ATTEMPTS = 3
+"""Encodes at most, each correcting the last one's loudness and peaks."""
+PEAK_SAFETY_DB = 0.2
+"""When the encoded peaks overshoot, the limiter's ceiling drops by the overshoot and this much more."""
+LOUDNESS_TOLERANCE = 0.2
+"""Largest miss (LU) of the target loudness accepted on the encoded episode before re-encoding."""
+
+
+def measure_episode(blocks: Iterable[np.ndarray], sample_rate: int, true_peaks: bool = False) -> Loudness:
+    """Loudness of a rendered episode, measured block by block (true peaks only when asked)."""
+    meter = LoudnessMeter(sample_rate, true_peaks)
+    for samples in blocks:
+        meter.feed(samples)
+    return meter.result()
+
+
+def lowpass_stream(blocks: Iterable[np.ndarray], cutoff_hz: float, sample_rate: int) -> Iterator[np.ndarray]:
+    """A steep low-pass over a stream of blocks (state carried across them).
+
+    Run before the final limiter, it removes what the MP3 encoder would cut anyway: content the
+    encoder removes after the limiter is what makes its peaks overshoot.
+    """
+    sections = butter(8, min(cutoff_hz, 0.45 * sample_rate), fs=sample_rate, output="sos")
+    state = sosfilt_zi(sections) * 0.0
+    for block in blocks:
+        filtered, state = sosfilt(sections, block, zi=state)
+        yield filtered.astype(np.float32)
+
+
+def encoder_cutoff(sample_rate: int) -> float:
+    """Where the MP3 encoder's own low-pass sits, about: 40% of the sample rate, at most 16 kHz."""
+    return min(0.4 * sample_rate, 16_000.0)
+
+
+def episode_gain(timeline: Timeline, levels: Levels, bed: BedSource, report: Callable[[int, int], None]) -> float:
+    """The gain (dB) that brings the mix to the target loudness: the mix is linear in its gain, so
+    one measuring render at 0 dB tells it."""
+    measured = measure_episode(tracked(timeline, bed, report, 0.0), timeline.sample_rate).integrated
+    target = levels.target_lufs
+    return target - measured if np.isfinite(measured) else target - levels.speech_lufs
+
+
+def tracked(timeline: Timeline, bed: BedSource, report: Callable[[int, int], None], gain_db: float,
+            ceiling_db: float | None = None) -> Iterator[np.ndarray]:
+    """`render(timeline, gain_db, bed)`, reporting the samples done; with `ceiling_db`, as it goes to the
+    encoder: low-passed where the encoder would cut, true peaks limited under the ceiling."""
+    done = 0
+    blocks = render(timeline, gain_db, bed)
+    if ceiling_db is not None:
+        rate = timeline.sample_rate
+        blocks = limit_stream(lowpass_stream(blocks, encoder_cutoff(rate), rate), ceiling_db, rate)
+    for block in blocks:
+        done += len(block)
+        report(done, timeline.frames)
+        yield block
+
+
+@dataclass(frozen=True)
+class Mix:
+    """An episode's timeline with its clips mastered, its bed, and the gain that brings it to the target."""
+
+    timeline: Timeline
+    """Every line in place, its clip mastered under `ceiling`."""
+    bed: BedSource
+    """The ambience under it."""
+    gain_db: float
+    """The episode gain that brings the mix to the target loudness."""
+    ceiling: float
+    """The clips' true-peak ceiling (dBTP) they were mastered under."""
+
+
+def fit_ceiling(timeline: Timeline, ceiling: float, levels: Levels, remaster: Callable[[float], Timeline],
+                bed_for: Callable[[Timeline], BedSource], report: Callable[[str, int, int], None]) -> Mix:
+    """Measure the mix's gain and, while that gain would carry the clips' peaks over the limit (pauses
+    and beds move it off its prediction), `remaster` the clips under a ceiling lowered by the excess
+    (at most `CEILING_ROUNDS` measurements)."""
+    allowed = levels.true_peak_db - levels.limiter_margin_db
+    for round_ in range(CEILING_ROUNDS):
+        bed = bed_for(timeline)
+        gain = episode_gain(timeline, levels, bed, partial(report, "Measuring loudness"))
+        excess = ceiling + gain - allowed
+        if excess <= CEILING_SLACK or round_ == CEILING_ROUNDS - 1:
+            break
+        ceiling -= excess
+        timeline = remaster(ceiling)
+    return Mix(timeline, bed, gain, ceiling)
+
+
+def loudness_target(levels: Levels) -> LoudnessTarget:
+    """What the encoded episode must measure under these levels."""
+    return LoudnessTarget(levels.target_lufs, levels.true_peak_db, levels.true_peak_db - levels.encoder_headroom_db)
+
+
+@dataclass(frozen=True)
+class LoudnessTarget:
+    """What the encoded episode must measure."""
+
+    lufs: float
+    """Integrated loudness, LUFS."""
+    true_peak_db: float
+    """Highest true peak, dBTP."""
+    ceiling_db: float
+    """Where the final limiter starts (below `true_peak_db` by the encoder's expected overshoot)."""
+
+
+def encode_to_target(render_at: Callable[[float, float], Iterable[np.ndarray]], gain_db: float,
+                     aim: LoudnessTarget, sample_rate: int, target: Path, bitrate: str) -> Loudness:
+    """Encode the mix into the MP3 file `target` so that the file itself meets `aim`, and say what it measures.
+
+    `render_at(gain_db, ceiling_db)` gives the mix at a gain, true peaks limited under a ceiling;
+    `gain_db` brings the mix to `aim.lufs`. The MP3 encoder shifts loudness (about -0.45 LU with LAME
+    here) and overshoots peaks: the shift is measured on an excerpt and compensated, then the written
+    file is decoded and measured, and encoded again (at most `ENCODE_ATTEMPTS` times in all), gain and
+    ceiling corrected, while it misses the loudness by more than `LOUDNESS_TOLERANCE` or the peak limit.
+    """
+    ceiling = aim.ceiling_db
+    gain_db += encoder_shift(render_at(gain_db, ceiling), sample_rate, target, bitrate)
+    for _ in range(ENCODE_ATTEMPTS):
+        encode_mp3(render_at(gain_db, ceiling), sample_rate, target, bitrate)
+        measured = measure_episode(decode_blocks(target, sample_rate), sample_rate, true_peaks=True)
+        error = aim.lufs - measured.integrated if np.isfinite(measured.integrated) else 0.0
+        overshoot = measured.true_peak - aim.true_peak_db
+        if abs(error) <= LOUDNESS_TOLERANCE and overshoot <= 0:
+            break
+        gain_db += error
+        ceiling -= max(0.0, overshoot + PEAK_SAFETY_DB)
+    return measured
+
+
+def encoder_shift(blocks: Iterable[np.ndarray], sample_rate: int, scratch: Path, bitrate: str,
+                  seconds: float = SHIFT_EXCERPT_SECONDS) -> float:
+    """How many dB the encoder takes off the loudness, measured by encoding the start of the mix."""
+    excerpt = []
+    frames = 0
+    for block in blocks:
+        excerpt.append(block)
+        frames += len(block)
+        if frames >= seconds * sample_rate:
+            break
+    encode_mp3(excerpt, sample_rate, scratch, bitrate)
+    before = measure_episode(excerpt, sample_rate).integrated
+    after = measure_episode(decode_blocks(scratch, sample_rate), sample_rate).integrated
+    return before - after if np.isfinite(before) and np.isfinite(after) else 0.0

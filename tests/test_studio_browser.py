@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -35,7 +36,10 @@ def status(driver) -> str:
 
 
 def wait_for_status(driver, text: str, timeout: float = 30) -> None:
-    WebDriverWait(driver, timeout).until(lambda d: text in status(d), f"status never said {text!r}")
+    try:
+        WebDriverWait(driver, timeout).until(lambda d: text in status(d))
+    except TimeoutException:
+        raise AssertionError(f"the status says {status(driver)!r}, never {text!r}") from None
 
 
 def press(driver, *keys: str) -> None:
@@ -179,3 +183,80 @@ def test_every_view_is_labelled_and_legible(tmp_path: Path) -> None:
         driver.find_element(By.ID, "tab-episode").send_keys(Keys.ENTER)
         problems["episode"] = driver.execute_script(AUDIT)
     assert problems == {view: [] for view in problems}
+
+
+def test_every_action_from_the_keyboard_and_a_stale_second_tab(tmp_path: Path) -> None:
+    shutil.copy(WOODS, tmp_path / "woods.txt")
+    shutil.copy(CASTS / "seeds.yaml", tmp_path / "cast.yaml")
+    studio = Studio.open([tmp_path / "woods.txt"], tmp_path / "cast.yaml", output=tmp_path / "out")
+
+    def speaker(index: int) -> str | None:
+        return studio.script(1).segments[index].speaker
+
+    with running(studio) as url, chromium() as driver:
+        driver.get(url)
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "line-3"))
+        press(driver, "j", "j", "j", "x")  # swap from line 3 to the end of the exchange
+        wait_for_status(driver, "from line 3: Naruto Uzumaki and Kurama swapped")
+        assert [speaker(i) for i in range(3, 8)] == ["Kurama", "Naruto Uzumaki", "Kurama", "Naruto Uzumaki", "Kurama"]
+        press(driver, "u")
+        wait_for_status(driver, "undid: from line 3")
+        assert speaker(3) == "Naruto Uzumaki"
+        press(driver, Keys.SHIFT, "U")
+        wait_for_status(driver, "redid: from line 3")
+        assert speaker(3) == "Kurama"
+
+        press(driver, Keys.SHIFT, Keys.ARROW_DOWN, Keys.ARROW_DOWN)  # a run: lines 3-5
+        naruto = next(b for b in driver.find_elements(By.CSS_SELECTOR, "#legend button")
+                      if b.text.endswith("Naruto Uzumaki")).find_element(By.TAG_NAME, "kbd").text
+        press(driver, naruto)
+        wait_for_status(driver, "lines 3-5: Naruto Uzumaki")
+        assert [speaker(i) for i in (3, 4, 5)] == ["Naruto Uzumaki"] * 3
+
+        driver.find_element(By.ID, "line-9").click()
+        press(driver, "d")  # narration to dialogue: who speaks it?
+        pick(driver, "", "Tony Stark")  # a new character, added from the picker
+        wait_for_status(driver, "line 9: dialogue")
+        assert (studio.script(1).segments[9].kind, speaker(9)) == ("dialogue", "Tony Stark")
+        assert load_cast(tmp_path / "cast.yaml").character("Tony Stark") is not None
+        press(driver, "n")
+        wait_for_status(driver, "line 9: narration")
+        assert (studio.script(1).segments[9].kind, speaker(9)) == ("narration", None)
+
+        press(driver, " ")  # hear the line
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script("return S.playing !== null"))
+        press(driver, Keys.SHIFT, "P")  # and its scene
+        wait_for_status(driver, "hearing scene 1")
+        press(driver, Keys.ESCAPE)
+        assert driver.execute_script("return S.playing") is None
+
+        press(driver, "/")
+        press(driver, "devastated")
+        assert len([li for li in driver.find_elements(By.CSS_SELECTOR, "#script li") if li.is_displayed()]) == 1
+        press(driver, Keys.ESCAPE)
+
+        card = 'details[data-name="Yamato"]'
+        driver.find_element(By.CSS_SELECTOR, f"{card} summary").send_keys(Keys.ENTER)
+        driver.find_element(By.CSS_SELECTOR, f'{card} [data-key="alias"]').send_keys("Tenzo", Keys.ENTER)
+        wait_for_status(driver, "'Tenzo' now names 'Yamato'")
+        driver.find_element(By.CSS_SELECTOR, f'{card} [data-key="audition"]').send_keys(Keys.ENTER)
+        wait_for_status(driver, "hearing Yamato's audition")
+        assert (tmp_path / "out" / "auditions" / "yamato.mp3").is_file()
+
+        first = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        driver.get(url.split("?")[0])  # the cookie opens the second tab
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "line-3"))
+        press(driver, "j", "j", "j", "a")
+        wait_for_status(driver, "line 3: Naruto Uzumaki")
+        driver.switch_to.window(first)  # this tab has not seen that change
+        saved = (tmp_path / "out" / "woods.script.yaml").read_text()
+        driver.find_element(By.ID, "line-6").click()
+        press(driver, "a")
+        wait_for_status(driver, "changed in another tab or window")
+        assert (tmp_path / "out" / "woods.script.yaml").read_text() == saved
+        press(driver, "a")  # the page now shows the latest state: the change goes through
+        wait_for_status(driver, "line 6: Naruto Uzumaki")
+        errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
+                  and "409" not in entry["message"]]
+        assert not errors

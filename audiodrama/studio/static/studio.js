@@ -42,8 +42,8 @@ function say(message, isError = false) {
 async function change(url, body) {
   try {
     const done = await api("POST", url, { ...body, version: S.version });
-    say(done.message);
     await refresh(done);
+    say(done.message);
     return done;
   } catch (error) {
     say(error.message, true);
@@ -295,8 +295,8 @@ async function setKind(kind, speaker) {
 
 function kindKey(kind) {
   const seg = S.data.segments[S.cursor];
-  if (kind !== "narration" && !seg.speaker) openPicker({ kind });
-  else setKind(kind);
+  if (!seg.speaker) openPicker({ kind });
+  else enqueue(() => setKind(kind));
 }
 
 async function swap() {
@@ -379,14 +379,16 @@ function drawPicker() {
   $(`pick-${picker.at}`)?.scrollIntoView({ block: "nearest" });
 }
 
-async function choose() {
+function choose() {
   const option = picker.options[picker.at];
   if (!option) return;
   const mode = picker.mode;
   closePicker();
-  if (option.add && !(await change("/api/cast/character", { name: option.name }))) return;
-  if (mode.kind) await setKind(mode.kind, option.name);
-  else await assign(option.name);
+  enqueue(async () => {
+    if (option.add && !(await change("/api/cast/character", { name: option.name }))) return;
+    if (mode.kind) await setKind(mode.kind, option.name);
+    else await assign(option.name);
+  });
 }
 
 function pickerKeys(event) {
@@ -473,7 +475,7 @@ function drawLegend() {
     }
     button.append(name);
     button.title = `Give the selected lines to ${name}`;
-    button.addEventListener("click", () => { assign(name); list().focus(); });
+    button.addEventListener("click", () => { enqueue(() => assign(name)); list().focus(); });
     legend.append(button);
   });
 }
@@ -759,43 +761,40 @@ function search(text) {
   if (rows.length && rowOf(S.cursor)?.hidden) moveTo(Number(rows[0].dataset.i));
 }
 
-function listKeys(event) {
+let pending = Promise.resolve();
+
+function enqueue(action) {
+  // keys act one after another, each on the state the one before left: "a a a" accepts three lines
+  pending = pending.then(action).catch((error) => say(error.message, true));
+}
+
+function keyAction(event) {
+  // what a key does in the script and review lists, or undefined
   const key = event.key;
+  const seg = () => S.cursor === null ? null : S.data.segments[S.cursor];
   if (event.ctrlKey || event.metaKey) {
-    if (key === "z" && !event.shiftKey) travel("undo");
-    else if (key === "y" || (key === "Z" && event.shiftKey)) travel("redo");
-    else return;
-    event.preventDefault();
-    return;
+    if (key === "z" && !event.shiftKey) return () => travel("undo");
+    if (key === "y" || (key === "Z" && event.shiftKey)) return () => travel("redo");
+    return undefined;
   }
   if (event.altKey) {
     const view = { 1: "script", 2: "review", 3: "episode" }[key];
-    if (view) { selectView(view); event.preventDefault(); }
-    return;
+    return view && (() => selectView(view));
   }
-  const seg = S.cursor === null ? null : S.data.segments[S.cursor];
-  if (key === "ArrowDown" || key === "j") step(1, event.shiftKey && S.view === "script");
-  else if (key === "ArrowUp" || key === "k") step(-1, event.shiftKey && S.view === "script");
-  else if (key === "J" || key === "K") step(key === "J" ? 1 : -1, S.view === "script");
-  else if (key === "Home") step(-1e9);
-  else if (key === "End") step(1e9);
-  else if (key === "PageDown") step(10);
-  else if (key === "PageUp") step(-10);
-  else if (/^[1-9]$/.test(key)) { const name = S.keys[Number(key) - 1]; if (name) assign(name); }
-  else if (key === "Enter" || key === "s") openPicker();
-  else if (key === "a" && seg?.voiced) { if (seg.speaker) assign(seg.speaker); else openPicker(); }
-  else if (key === "x") swap();
-  else if (key === "n") setKind("narration");
-  else if (key === "d") kindKey("dialogue");
-  else if (key === "t") kindKey("thought");
-  else if (key === " " || key === "p") playLine();
-  else if (key === "P") playScene();
-  else if (key === "Escape") { stop(); if (S.anchor !== null) moveTo(S.cursor); }
-  else if (key === "u") travel("undo");
-  else if (key === "U") travel("redo");
-  else if (key === "g" && S.view === "review") { const i = S.cursor; selectView("script"); moveTo(i); }
-  else return;
-  event.preventDefault();
+  const extend = event.shiftKey && S.view === "script";
+  const keys = {
+    ArrowDown: () => step(1, extend), j: () => step(1), J: () => step(1, S.view === "script"),
+    ArrowUp: () => step(-1, extend), k: () => step(-1), K: () => step(-1, S.view === "script"),
+    Home: () => step(-1e9), End: () => step(1e9), PageDown: () => step(10), PageUp: () => step(-10),
+    a: () => { if (seg()?.voiced) return seg().speaker ? assign(seg().speaker) : openPicker(); },
+    x: swap, n: () => setKind("narration"),
+    " ": playLine, p: playLine, P: playScene,
+    Escape: () => { stop(); if (S.anchor !== null) moveTo(S.cursor); },
+    u: () => travel("undo"), U: () => travel("redo"),
+    g: () => { if (S.view === "review") { const i = S.cursor; selectView("script"); moveTo(i); } },
+  };
+  if (/^[1-9]$/.test(key)) return () => { const name = S.keys[Number(key) - 1]; if (name) return assign(name); };
+  return keys[key];
 }
 
 function globalKeys(event) {
@@ -813,8 +812,16 @@ function globalKeys(event) {
   }
   if (event.key === "/") { $("search").focus(); event.preventDefault(); return; }
   if (event.key === "R" && !event.ctrlKey) { render(); event.preventDefault(); return; }
-  if (event.target.closest(".lines") || event.target === document.body) {
-    if (S.view !== "episode") listKeys(event);
+  if ((event.target.closest(".lines") || event.target === document.body) && S.view !== "episode") {
+    const plain = !event.ctrlKey && !event.altKey && !event.metaKey;
+    if (plain && ["Enter", "s", "d", "t"].includes(event.key)) {  // the picker opens at once: typing goes there
+      event.preventDefault();
+      if (event.key === "Enter" || event.key === "s") openPicker();
+      else kindKey(event.key === "d" ? "dialogue" : "thought");
+      return;
+    }
+    const action = keyAction(event);
+    if (action) { event.preventDefault(); enqueue(action); }
   }
 }
 
@@ -849,8 +856,8 @@ function bind() {
   }
   $("episode").addEventListener("change", (event) => openEpisode(Number(event.target.value)));
   $("search").addEventListener("input", (event) => search(event.target.value));
-  $("undo").addEventListener("click", () => travel("undo"));
-  $("redo").addEventListener("click", () => travel("redo"));
+  $("undo").addEventListener("click", () => enqueue(() => travel("undo")));
+  $("redo").addEventListener("click", () => enqueue(() => travel("redo")));
   $("render").addEventListener("click", render);
   $("help-button").addEventListener("click", toggleHelp);
   $("picker-input").addEventListener("input", filterPicker);

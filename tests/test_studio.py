@@ -26,7 +26,7 @@ from audiodrama.script import load_script
 from audiodrama.settings import Settings
 from audiodrama.studio.documents import StaleVersion
 from audiodrama.studio.edits import BY_HAND, EditError, least_certain
-from audiodrama.studio.server import MAX_BODY, app
+from audiodrama.studio.server import MAX_BODY, app, listen
 from audiodrama.studio.session import Studio
 from tests.conftest import CASTS, REPO, run_cli
 
@@ -414,6 +414,10 @@ def test_the_page_acts_through_the_api(client: TestClient, studio: Studio, work:
     assert client.post("/api/episodes/1/scenes/0", json={}, headers=ORIGIN).json()["lines"][:3] == [0, 1, 2]
     url = client.post("/api/episodes/1/audition", json={"name": "narrator"}, headers=ORIGIN).json()["url"]
     assert client.get(url).content[:3] in (b"ID3", b"\xff\xfb")
+    assert client.get("/api/episodes/1/audio").status_code == 400  # not rendered yet
+    studio.render(1)
+    part = client.get("/api/episodes/1/audio", headers={"Range": "bytes=1000-1999"})
+    assert part.status_code == 206 and len(part.content) == 1000  # the player can seek
 
 
 def test_the_command_prints_its_address_and_stops_on_ctrl_c(work: Path) -> None:
@@ -442,3 +446,12 @@ def test_the_command_refuses_bad_input_in_one_line(work: Path) -> None:
         result = run_cli(*args, "--no-browser", cwd=work)
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_port_in_use_is_refused_in_one_line() -> None:
+    taken = listen(0)
+    try:
+        with pytest.raises(EditError, match=rf"cannot listen on 127\.0\.0\.1:{taken.getsockname()[1]}: .*--port"):
+            listen(taken.getsockname()[1])
+    finally:
+        taken.close()

@@ -28,7 +28,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from audiodrama.casting.cast import Voice
 from audiodrama.errors import AudiodramaError
 from audiodrama.export.mp3 import scene_chapters
 from audiodrama.script import VOICED_BY_SPEAKER
@@ -171,10 +170,6 @@ def _text(body: dict, key: str, optional: bool = False) -> str | None:
     return value
 
 
-def _voice(voice: Voice) -> dict:
-    return asdict(voice)
-
-
 # --- reading -------------------------------------------------------------------------------------------
 
 
@@ -205,12 +200,12 @@ def cast_state(studio: Studio, body: dict, params: dict) -> dict:
     given, voiced = studio.cast(number), studio.casting(number).cast
     script = studio.script(number)
     lines = {name: sum(s.voiced_by == name for s in script.segments) for name in script.speakers}
-    characters = [{"name": c.name, "aliases": list(c.aliases), "gender": c.gender, "voice": _voice(c.voice),
+    characters = [{"name": c.name, "aliases": list(c.aliases), "gender": c.gender, "voice": asdict(c.voice),
                    "auto": not (given.character(c.name) and given.character(c.name).voice),
                    "in_file": given.character(c.name) is not None, "lines": lines.get(c.name, 0)}
                   for c in voiced.characters]
     voices = catalogue()
-    return {"version": studio.version, "narrator": _voice(voiced.narrator), "characters": characters,
+    return {"version": studio.version, "narrator": asdict(voiced.narrator), "characters": characters,
             "warnings": studio.warnings(number),
             "bases": [{"id": v.language, "name": v.name} for v in voices.english()],
             "variants": [{"id": v.id, "name": v.name, "gender": v.gender} for v in voices.variants]}
@@ -237,30 +232,36 @@ def render_state(studio: Studio, body: dict, params: dict) -> dict:
 
 
 def assign(studio: Studio, body: dict, params: dict) -> Change:
+    """Lines `first` to `last` (default: `first`) given to `speaker`."""
     first = _int(body, "first")
     last = _int(body, "last") if "last" in body else first
     return studio.assign(params["episode"], first, last, _text(body, "speaker"), version=_int(body, "version"))
 
 
 def swap(studio: Studio, body: dict, params: dict) -> Change:
+    """The two speakers of an exchange traded from line `index` on."""
     return studio.swap(params["episode"], _int(body, "index"), version=_int(body, "version"))
 
 
 def set_kind(studio: Studio, body: dict, params: dict) -> Change:
+    """Line `index` made `kind` (dialogue and thoughts with `speaker`)."""
     return studio.set_kind(params["episode"], _int(body, "index"), _text(body, "kind"),
                            _text(body, "speaker", optional=True), version=_int(body, "version"))
 
 
 def add_character(studio: Studio, body: dict, params: dict) -> Change:
+    """A new character `name` (with `gender`) in the cast file."""
     return studio.add_character(_text(body, "name"), _text(body, "gender", optional=True) or None,
                                 version=_int(body, "version"))
 
 
 def add_alias(studio: Studio, body: dict, params: dict) -> Change:
+    """`alias` added to character `name` in the cast file."""
     return studio.add_alias(_text(body, "name"), _text(body, "alias"), version=_int(body, "version"))
 
 
 def set_voice(studio: Studio, body: dict, params: dict) -> Change:
+    """`settings` (voice, rate, pitch, volume) for character `name` or the narrator."""
     settings = body.get("settings")
     if not isinstance(settings, dict) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
                                                  for v in settings.values()):
@@ -269,14 +270,17 @@ def set_voice(studio: Studio, body: dict, params: dict) -> Change:
 
 
 def undo(studio: Studio, body: dict, params: dict) -> Change:
+    """The last change taken back."""
     return studio.undo(version=_int(body, "version"))
 
 
 def redo(studio: Studio, body: dict, params: dict) -> Change:
+    """The change last taken back made again."""
     return studio.redo(version=_int(body, "version"))
 
 
 def reload(studio: Studio, body: dict, params: dict) -> Change:
+    """The cast and scripts read again from disk."""
     return studio.reload()
 
 
@@ -284,19 +288,23 @@ def reload(studio: Studio, body: dict, params: dict) -> Change:
 
 
 def clip(studio: Studio, body: dict, params: dict) -> Path:
+    """The WAV of a line in its current voice."""
     return studio.clip(params["episode"], params["line"])
 
 
 def scene(studio: Studio, body: dict, params: dict) -> dict:
+    """A scene's lines synthesised at once; their numbers, to play in order."""
     return {"lines": [index for index, _ in studio.scene(params["episode"], params["scene"])]}
 
 
 def audition(studio: Studio, body: dict, params: dict) -> dict:
+    """An audition MP3 of character `name` (or `narrator`); its address."""
     mp3 = studio.audition(params["episode"], _text(body, "name"))
     return {"url": f"/api/auditions/{mp3.name}?v={mp3.stat().st_mtime_ns}"}
 
 
 def audition_file(studio: Studio, body: dict, params: dict) -> Path:
+    """An audition the studio made, by its file name (nothing else is served)."""
     folder = studio.output / "auditions"
     made = {path.name: path for path in folder.glob("*.mp3")} if folder.is_dir() else {}
     if params["name"] not in made:
@@ -305,6 +313,7 @@ def audition_file(studio: Studio, body: dict, params: dict) -> Path:
 
 
 def start_render(studio: Studio, body: dict, params: dict) -> dict:
+    """The episode rendered in the background (see `render_state`)."""
     studio.source(params["episode"])
     if not studio.start_render(params["episode"]):
         raise EditError("a render is already running", hint="wait for it to finish")
@@ -312,6 +321,7 @@ def start_render(studio: Studio, body: dict, params: dict) -> dict:
 
 
 def episode_audio(studio: Studio, body: dict, params: dict) -> Path:
+    """The rendered episode's MP3 (the answer takes Range requests, so the page can seek)."""
     mp3 = studio.output / f"{studio.source(params['episode']).name}.mp3"
     if not mp3.is_file():
         raise EditError("the episode has not been rendered yet", hint="press Render")
@@ -319,6 +329,7 @@ def episode_audio(studio: Studio, body: dict, params: dict) -> Path:
 
 
 def page(request: Request) -> Response:
+    """The page itself."""
     return FileResponse(STATIC / "index.html", media_type="text/html")
 
 

@@ -236,6 +236,23 @@ def batch(
 
 
 @app.command()
+def studio(
+    chapters: Annotated[list[Path] | None, typer.Argument(help="Chapter files (or script files) to open.")] = None,
+    cast: CastOption = None,
+    series: Annotated[Path | None, typer.Option("--series", help="Open a series manifest's episodes.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for edited scripts and episodes "
+                                                "(default output/; a series has its own).")] = None,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1; 0: any free one.")] = 0,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the address.")] = False,
+) -> None:
+    """Review who speaks each line (least certain first), fix it, recast and listen, then render: a local web page."""
+    from audiodrama.studio.server import serve
+    from audiodrama.studio.session import Studio
+
+    serve(Studio.open(chapters or [], cast, series, output), port, open_browser=not no_browser)
+
+
+@app.command()
 def book(
     epub: Annotated[Path, typer.Argument(help="EPUB book (EPUB 2 or 3, DRM-free).")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for the series (default: the "

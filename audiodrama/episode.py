@@ -125,9 +125,8 @@ def produce(
         for s, v in zip(segments, voices, strict=True)
     ]
     report = progress or (lambda stage, done, total: None)
-    clips = synthesize_all(requests, jobs=settings.jobs, cache_dir=settings.cache_dir, engine=settings.engine,
-                           timeout=settings.timeout, progress=partial(report, "Synthesising"))
     cache_dir = settings.cache_dir or default_cache_dir()
+    clips = synthesize_and_master(requests, segments, settings, cache_dir, partial(report, "Synthesising"))
     files = EpisodeFiles.of(out_dir, name)
     build = fingerprint(segments, clips, voices, settings, tags)
     lines = [Line(s, c.path, v) for s, c, v in zip(segments, clips, voices, strict=True)]
@@ -149,6 +148,25 @@ def produce(
         write_text_atomic(files.script, scripts.to_jsonl(script))
     return Episode(files, timeline, len(segments), sum(not c.cached for c in clips),
                    loudness, tuple(casting.report()))
+
+
+def synthesize_and_master(requests: list[ClipRequest], segments: list[Segment], settings: Settings, cache_dir: Path,
+                          report: Callable[[int, int], None]) -> list[Clip]:
+    """Synthesise the clips, each new one mastered (under the ceiling a new episode starts from) by a
+    thread of this process as soon as it lands, while the synthesis processes speak the rest.
+
+    `place` then finds them mastered; what the threads did not finish (or failed at) it does itself.
+    """
+    ceiling = default_ceiling(settings.levels)
+    with ThreadPoolExecutor(settings.jobs or os.cpu_count()) as mastering:
+
+        def made(clip: Clip, indices: list[int]) -> None:
+            for thought in {segments[index].kind == Kind.THOUGHT for index in indices}:
+                mastering.submit(master_clip, clip.path, thought, settings.levels, settings.sample_rate, cache_dir,
+                                 ceiling)
+
+        return synthesize_all(requests, jobs=settings.jobs, cache_dir=settings.cache_dir, engine=settings.engine,
+                              timeout=settings.timeout, progress=report, made=made)
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,16 @@ def test_duplicates_are_synthesised_once_and_results_keep_request_order(tmp_path
     assert [d for d, _ in reported] == sorted(d for d, _ in reported)
 
 
+def test_each_new_clip_is_told_as_it_lands_with_the_requests_it_answers(tmp_path, calls):
+    run([line("Cached words.")], tmp_path, engine=FAULTY)
+    texts = ["Same words.", "Cached words.", "Same words.", "Other words."]
+    told: list[tuple[Path, list[int]]] = []
+    clips = run([line(t, f"line {n}") for n, t in enumerate(texts)], tmp_path, engine=FAULTY,
+                made=lambda clip, indices: told.append((clip.path, indices)))
+    assert sorted(told) == sorted([(clips[0].path, [0, 2]), (clips[3].path, [3])])
+    assert all(path.exists() for path, _ in told), "told once the clip is in the cache"
+
+
 def test_scratch_left_by_killed_runs_is_swept(tmp_path):
     old, recent = tmp_path / "clips" / ".run-old", tmp_path / "clips" / ".run-recent"
     for folder in (old, recent):

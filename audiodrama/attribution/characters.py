@@ -152,7 +152,7 @@ class Roster:
             if surface and " " not in surface:
                 self._words.setdefault((surface[0], len(surface)), []).append(surface)
         by_initial: dict[str, list[str]] = {}
-        for surface in sorted(surfaces, key=len, reverse=True):
+        for surface in sorted(surfaces, key=lambda s: (-len(s), s)):  # longest first; never in hash order
             by_initial.setdefault(surface[0].casefold(), []).append(_surface_pattern(surface))
         # one branch per initial, behind a lookahead, so the engine tries only the names that can match
         body = "|".join(

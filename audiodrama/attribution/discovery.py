@@ -89,8 +89,8 @@ def discover_characters(chapter: Chapter, quotes: list[Quote] | None = None) -> 
         for name in _acting_names(text):
             counts[name] += 0  # a character, with no tagged line
     return [
-        DiscoveredCharacter(name, tuple(sorted(aliases - {name})), _gender(text, name, aliases), lines)
-        for name, aliases, lines in _merge(counts)
+        DiscoveredCharacter(name, tuple(sorted(f for f in forms if f != name)), _gender(text, name, forms), lines)
+        for name, forms, lines in _merge(counts)
     ]
 
 
@@ -117,8 +117,10 @@ def _base(surface: str) -> str:
     return key(" ".join(words))
 
 
-def _merge(counts: Counter[str]) -> list[tuple[str, set[str], int]]:
-    """Group surface forms naming the same person; (name, forms, tag count), most tags first."""
+def _merge(counts: Counter[str]) -> list[tuple[str, list[str], int]]:
+    """Group surface forms naming the same person; (name, forms, tag count), most tags first. Forms
+    and ties keep the order the tags first use them in, never a set's (which changes with the hash
+    seed, and with it a character's gender and rank)."""
     groups: dict[str, list[str]] = defaultdict(list)
     for surface in counts:
         groups[_base(surface)].append(surface)
@@ -132,8 +134,8 @@ def _merge(counts: Counter[str]) -> list[tuple[str, set[str], int]]:
             groups[longer[0]].extend(groups.pop(base))
     merged = []
     for forms in groups.values():
-        titles = {f.split()[0].rstrip(".").lower() for f in forms if len(f.split()) > 1}
-        if len(titles) > 1 and titles & {"mr", "mrs", "miss"}:
+        titles = dict.fromkeys(f.split()[0].rstrip(".").lower() for f in forms if len(f.split()) > 1)
+        if len(titles) > 1 and titles.keys() & {"mr", "mrs", "miss"}:
             for title in titles:  # Mr. and Mrs. Bennet are two people
                 part = [f for f in forms if f.split()[0].rstrip(".").lower() == title]
                 merged.append(part)
@@ -142,15 +144,16 @@ def _merge(counts: Counter[str]) -> list[tuple[str, set[str], int]]:
     result = []
     for forms in merged:
         name = max(forms, key=lambda f: (counts[f], len(f)))
-        result.append((name, set(forms), sum(counts[f] for f in forms)))
+        result.append((name, forms, sum(counts[f] for f in forms)))
     result.sort(key=lambda r: -r[2])
     return [r for r in result if r[2] >= 2 or not r[0].lower().startswith("the ")]
 
 
-def _gender(text: str, name: str, forms: set[str]) -> str | None:
-    """`male` or `female` from a title (the name's own first, then its other forms in order: never in a
-    set's hash order, which changes from run to run), else from the pronouns following the mentions."""
-    for form in (name, *sorted(forms - {name})):
+def _gender(text: str, name: str, forms: list[str]) -> str | None:
+    """`male` or `female` from a title (the name's own first, then its other forms in the order the tags
+    first use them: never a set's hash order, which changes from run to run), else from the pronouns
+    following their mentions."""
+    for form in (name, *(f for f in forms if f != name)):
         gender = title_gender(form)
         if gender:
             return gender

@@ -4,13 +4,12 @@ stream so an episode of any length is measured in constant memory, and a true-pe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import pyloudnorm
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import lfilter, lfilter_zi, resample_poly
+import scipy  # submodules load when first used: a re-run with nothing to master never pays for scipy.signal
 
 ABSOLUTE_GATE = -70.0
 """Blocks quieter than this (LUFS) never count."""
@@ -35,6 +34,17 @@ class Loudness:
     """Highest true (oversampled) peak in dBTP; the sample peak (dBFS) where true peaks were not asked for."""
 
 
+@functools.cache
+def k_weighting(sample_rate: int) -> tuple[np.ndarray, float]:
+    """BS.1770's K-weighting filter at `sample_rate` as pyloudnorm designs it: (second-order sections,
+    passband gain)."""
+    import pyloudnorm  # here, not at the top: it imports scipy.signal, about a second
+
+    stages = list(pyloudnorm.Meter(sample_rate)._filters.values())
+    sections = np.array([np.concatenate([stage.b, stage.a]) / stage.a[0] for stage in stages])
+    return sections, float(np.prod([stage.passband_gain for stage in stages]))
+
+
 class LoudnessMeter:
     """BS.1770 integrated loudness and peak of mono audio fed in blocks of any size."""
 
@@ -42,8 +52,8 @@ class LoudnessMeter:
         """`true_peaks=False` measures sample peaks only, which is much cheaper than oversampling."""
         self.sample_rate = sample_rate
         self._true_peaks = true_peaks
-        self._stages = [(f.b, f.a, f.passband_gain) for f in pyloudnorm.Meter(sample_rate)._filters.values()]
-        self._states: list[np.ndarray | None] = [None] * len(self._stages)
+        self._sections, self._gain = k_weighting(sample_rate)
+        self._state = np.zeros((len(self._sections), 2))
         self._step = round(0.1 * sample_rate)  # gating blocks of 400 ms advance by 100 ms
         self._pending = np.zeros(0)
         self._step_energies: list[float] = []
@@ -55,13 +65,8 @@ class LoudnessMeter:
             return
         peak = true_peak(samples) if self._true_peaks else float(np.abs(samples).max())
         self._peak = max(self._peak, peak)
-        weighted = samples.astype(np.float64)
-        for index, (b, a, gain) in enumerate(self._stages):
-            state = self._states[index]
-            if state is None:
-                state = lfilter_zi(b, a) * 0.0
-            weighted, self._states[index] = lfilter(b, a, weighted, zi=state)
-            weighted = weighted * gain
+        weighted, self._state = scipy.signal.sosfilt(self._sections, samples.astype(np.float64), zi=self._state)
+        weighted = weighted * self._gain
         pending = np.concatenate([self._pending, weighted**2])
         steps = len(pending) // self._step
         if steps:
@@ -99,12 +104,18 @@ def measure(samples: np.ndarray, sample_rate: int, true_peaks: bool = True) -> L
     return meter.result()
 
 
+@functools.cache
+def interpolator() -> np.ndarray:
+    """The low-pass that upsampling interpolates with: `resample_poly`'s own default, designed once."""
+    return scipy.signal.firwin(20 * OVERSAMPLING + 1, 1 / OVERSAMPLING, window=("kaiser", 5.0))
+
+
 def upsampled_peaks(samples: np.ndarray) -> np.ndarray:
     """Per input sample, the largest magnitude among its oversampled neighbours."""
-    upsampled = np.abs(resample_poly(samples.astype(np.float64), OVERSAMPLING, 1))
-    usable = len(upsampled) // OVERSAMPLING * OVERSAMPLING
-    peaks = upsampled[:usable].reshape(-1, OVERSAMPLING).max(axis=1)
-    return np.maximum(np.pad(peaks, (0, len(samples) - len(peaks))), np.abs(samples))
+    upsampled = np.abs(scipy.signal.resample_poly(samples.astype(np.float64), OVERSAMPLING, 1, window=interpolator()))
+    # the largest of each sample's OVERSAMPLING values, phase by phase: numpy reduces a short last axis slowly
+    peaks = functools.reduce(np.maximum, [upsampled[phase::OVERSAMPLING] for phase in range(OVERSAMPLING)])
+    return np.maximum(peaks, np.abs(samples))
 
 
 def true_peak(samples: np.ndarray) -> float:
@@ -125,7 +136,7 @@ def limit(samples: np.ndarray, ceiling_db: float, sample_rate: int, lookahead_ms
     needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     width = max(1, round(lookahead_ms * sample_rate / 1000))
     # The minimum over twice the width, then averaged over the width, never exceeds the need at a peak.
-    gain = uniform_filter1d(minimum_filter1d(needed, 2 * width + 1), 2 * width + 1)
+    gain = scipy.ndimage.uniform_filter1d(scipy.ndimage.minimum_filter1d(needed, 2 * width + 1), 2 * width + 1)
     return (samples * gain).astype(samples.dtype)
 
 

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
+import scipy  # scipy.signal loads when first used (see mixing.loudness)
 
 from audiodrama.errors import InputError, ToolError
 from audiodrama.files import atomic_path
@@ -175,10 +175,10 @@ def lowpass_stream(blocks: Iterable[np.ndarray], cutoff_hz: float, sample_rate: 
     Run before the final limiter, it removes what the MP3 encoder would cut anyway: content the
     encoder removes after the limiter is what makes its peaks overshoot.
     """
-    sections = butter(8, min(cutoff_hz, 0.45 * sample_rate), fs=sample_rate, output="sos")
-    state = sosfilt_zi(sections) * 0.0
+    sections = scipy.signal.butter(8, min(cutoff_hz, 0.45 * sample_rate), fs=sample_rate, output="sos")
+    state = scipy.signal.sosfilt_zi(sections) * 0.0
     for block in blocks:
-        filtered, state = sosfilt(sections, block, zi=state)
+        filtered, state = scipy.signal.sosfilt(sections, block, zi=state)
         yield filtered.astype(np.float32)
 
 

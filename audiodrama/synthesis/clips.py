@@ -14,7 +14,6 @@ import shutil
 import tempfile
 import time
 import wave
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -91,6 +90,7 @@ def synthesize_all(
     engine: str = "pyttsx3",
     timeout: float = 60.0,
     progress: Callable[[int, int], None] | None = None,
+    made: Callable[[Clip, list[int]], None] | None = None,
 ) -> list[Clip]:
     """Synthesise every request (cached clips are reused, duplicates made once), in request order.
 
@@ -99,8 +99,10 @@ def synthesize_all(
     time a worker may take per piece of text (at most the engine's `max_chars`) before it counts
     as hung (pronunciations are applied to the text before it gets here, so the text carries them
     into the cache key). `progress(done, total)` is
-    called as requests complete. Raises `EngineError` naming the line that failed `ATTEMPTS` times,
-    and ValueError for a request with blank text (there is nothing to synthesise).
+    called as requests complete; `made(clip, indices)` as each new clip lands in the cache, with the
+    indices of the requests it answers (so later stages can start on it while the rest are spoken).
+    Raises `EngineError` naming the line that failed `ATTEMPTS` times, and ValueError for a request
+    with blank text (there is nothing to synthesise).
     """
     for request in requests:
         if not request.text.strip():
@@ -125,15 +127,20 @@ def synthesize_all(
             todo[name][key] = Job(key, request.text, request.voice, request.label, path, pieces)
     total = len(requests)
     waiting = {key for jobs_of in todo.values() for key in jobs_of}
-    counts = Counter(key for key in keys if key in waiting)
-    done = total - sum(counts.values())
+    answers: dict[str, list[int]] = {}  # the requests each new clip answers
+    for index, key in enumerate(keys):
+        if key in waiting:
+            answers.setdefault(key, []).append(index)
+    done = total - sum(map(len, answers.values()))
 
     def finished(job: Job, frames: int, rate: int) -> None:
         nonlocal done
         clips[job.key] = Clip(job.path, frames, rate, cached=False)
-        done += counts[job.key]
+        done += len(answers[job.key])
         if progress:
             progress(done, total)
+        if made:
+            made(clips[job.key], answers[job.key])
 
     if progress:
         progress(done, total)

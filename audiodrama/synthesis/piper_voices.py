@@ -100,8 +100,10 @@ def read_model(path: Path, name: str) -> PiperModel:
         raise ValueError(f"{config} is not a Piper voice config ({type(error).__name__}: {error})") from None
 
 
+@functools.cache
 def _packaged() -> dict[str, Path]:
-    """Models in installed voice packages, by short name (`joe`) and by model stem."""
+    """Models in installed voice packages, by short name (`joe`) and by model stem (read once: scanning
+    every installed distribution takes a while, and packages do not come and go during a run)."""
     found: dict[str, Path] = {}
     for dist in metadata.distributions():
         dist_name = (dist.metadata["Name"] or "").lower().replace("_", "-")

@@ -21,7 +21,7 @@ from rich.table import Table
 from audiodrama import __version__, runtime
 from audiodrama import script as scripts
 from audiodrama.casting.cast import Cast, load_cast
-from audiodrama.errors import AudiodramaError
+from audiodrama.errors import AudiodramaError, InputError
 from audiodrama.files import write_text_atomic
 
 app = typer.Typer(
@@ -118,10 +118,18 @@ def script(
 @app.command()
 def voices(
     lang: Annotated[str | None, typer.Option("--lang", help="Only voices whose language starts so.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="`espeak-ng` (the default) or `piper`.")] = "espeak-ng",
 ) -> None:
-    """List the engine's voices and the variants (with their genders) that can follow a `+`."""
+    """List the engine's voices and the variants (with their genders) that can follow a `+`; with
+    `--engine piper`, the installed Piper voices and speakers."""
     from audiodrama.casting.autocast import AUTO_BASES, AUTO_VARIANTS
     from audiodrama.synthesis.voices import catalogue
+
+    if engine == "piper":
+        _piper_voices()
+        return
+    if engine != "espeak-ng":
+        raise InputError(f"--engine must be espeak-ng or piper, not {engine!r}")
 
     voices = catalogue()
     auto = {*AUTO_BASES, *AUTO_VARIANTS["male"], *AUTO_VARIANTS["female"]}
@@ -137,6 +145,16 @@ def voices(
     for gender in ("female", "male", "other"):
         for variant in voices.variants_for(gender):
             table.add_row(f"+{variant.id}", variant.name, gender, "yes" if variant.id in auto else "")
+    out.print(table)
+
+
+def _piper_voices() -> None:
+    from audiodrama.synthesis.engines.piper import list_piper_voices
+    from audiodrama.synthesis.piper_voices import where
+
+    table = Table("voice", "name", "gender", title=f"Piper voices: write `voice: <voice>`; found in {where()}")
+    for voice in list_piper_voices():
+        table.add_row(voice.id, voice.name, voice.gender or "")
     out.print(table)
 
 
@@ -259,9 +277,22 @@ def doctor() -> None:
     out.print(f"engine: pyttsx3 {version('pyttsx3')} with espeak-ng {espeak.version} "
               f"({espeak.source}) {espeak.library}")
     out.print(f"espeak-ng data: {espeak.data_dir}")
+    out.print(_piper_status())
     out.print(f"ffmpeg: {ffmpeg.version} ({ffmpeg.source}) {ffmpeg.executable}")
     if runtime.force_bundled():
         out.print(f"{runtime.BUNDLED_ENV}=1: bundled tools forced")
+
+
+def _piper_status() -> str:
+    from audiodrama.synthesis.engines.piper import PiperEngine, list_piper_voices
+    from audiodrama.synthesis.piper_voices import where
+
+    try:
+        version = PiperEngine.info()["version"]
+    except AudiodramaError as error:
+        return f"piper: not installed ({error})"
+    found = ", ".join(v.id for v in list_piper_voices()) or "none"
+    return f"piper: {version}; voices: {found} (looked in {where()})"
 
 
 class Interrupted(BaseException):

@@ -20,6 +20,8 @@ from audiodrama.yamlfile import RANGE, Node, bounded, read_yaml
 
 SAMPLE_RATES = (16000, 22050, 24000, 32000, 44100, 48000)
 BITRATES = ("32k", "48k", "64k", "96k", "128k", "160k", "192k", "256k", "320k")
+DEFAULT_ENGINES = tuple(name for name in ENGINES if name != "piper")
+"""What `engine:` may name: the engines of espeak-ng voice specs (Piper speaks only `piper:` voices)."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,9 @@ class Settings:
     cache_dir: Path | None = None
     """Clip cache folder; None uses the default (`AUDIODRAMA_CACHE` or ~/.cache/audiodrama/clips)."""
     engine: str = "pyttsx3"
-    """Speech engine: a name in `synthesis.engine.ENGINES` (the library also takes a `module:Class` path;
-    a settings file only the names, so a file can never make the product import code)."""
+    """Speech engine of every voice but `piper:` ones (which Piper speaks): a name in `DEFAULT_ENGINES`
+    (the library also takes a `module:Class` path; a settings file only the names, so a file can never
+    make the product import code)."""
     timeout: float = bounded(60.0, 1, 3600)
     """Seconds the engine may take per piece of text before its worker counts as hung."""
     authors_notes: bool = field(default=False, repr=False)
@@ -111,7 +114,7 @@ def settings_from_node(node: Node | None, what: str = "production settings", bas
         elif key == "bitrate":
             settings = dataclasses.replace(settings, bitrate=value.choice("bitrate", BITRATES))
         elif key == "engine":
-            settings = dataclasses.replace(settings, engine=value.choice("engine", tuple(ENGINES)))
+            settings = dataclasses.replace(settings, engine=value.choice("engine", DEFAULT_ENGINES))
         elif key == "timeout":
             settings = dataclasses.replace(settings, timeout=value.field_number("timeout", Settings, "timeout"))
     return settings

@@ -60,7 +60,7 @@ BAD_CASTS = [
     ("characters:\n  A: {}\n  A: {}\n", "3:3: duplicate key 'A'"),
     ("characters:\n  Naruto: {}\n  naruto: {}\n", "3:11: character 'naruto' is listed twice"),
     ("colour: red\n",
-     "1:1: unknown key 'colour' in the cast file (allowed: title, narrator, characters, pronunciations)"),
+     "1:1: unknown key 'colour' in the cast file (allowed: title, engine, narrator, characters, pronunciations)"),
     ("characters:\n  A: !!python/object:os.system {}\n", "2:6: YAML tag"),
     ("a: &x [1]\nb: *x\n", "anchors and aliases"),
     ("", "cast file is empty"),

@@ -15,6 +15,8 @@ import hashlib
 import itertools
 from collections.abc import Iterable, Mapping
 
+from audiodrama.synthesis.engines.piper import list_piper_voices
+from audiodrama.synthesis.piper_voices import is_piper, voices_dir, where
 from audiodrama.synthesis.voices import Voice
 
 AUTO_BASES = (
@@ -42,9 +44,13 @@ TOO_ALIKE = 1.0
 
 def distance(a: Voice, b: Voice) -> float:
     """How easily two voices are told apart: a different variant (timbre) counts 2, a different accent 1,
-    each 12 steps of pitch 1 and each 25 words per minute of rate 1."""
-    return (2.0 * (a.variant.casefold() != b.variant.casefold()) + 1.0 * (a.base.casefold() != b.base.casefold())
-            + abs(a.pitch - b.pitch) / 12 + abs(a.rate - b.rate) / 25)
+    each 12 steps of pitch 1 and each 25 words per minute of rate 1; a different Piper speaker (or a Piper
+    voice beside an espeak-ng one) counts 3."""
+    if is_piper(a.voice) or is_piper(b.voice):
+        timbre = 3.0 * (a.voice != b.voice)
+    else:
+        timbre = 2.0 * (a.variant.casefold() != b.variant.casefold()) + 1.0 * (a.base.casefold() != b.base.casefold())
+    return timbre + abs(a.pitch - b.pitch) / 12 + abs(a.rate - b.rate) / 25
 
 
 def _key(name: str) -> str:
@@ -63,18 +69,41 @@ def _pool(gender: str | None) -> tuple[Voice, ...]:
                  for base, variant, pitch, rate in itertools.product(AUTO_BASES, variants, AUTO_PITCHES, AUTO_RATES))
 
 
+@functools.cache
+def _piper_pool(folder: str) -> tuple[tuple[Voice, str | None], ...]:
+    """Every installed Piper voice and speaker (with the voices folder `folder`), with its gender if known."""
+    return tuple((Voice(info.id), info.gender) for info in list_piper_voices())
+
+
+def piper_voices(gender: str | None) -> tuple[Voice, ...]:
+    """The installed Piper voices auto-casting may give a character of `gender` (a voice whose gender
+    is known only to one of that gender)."""
+    pool = _piper_pool(str(voices_dir()))
+    return tuple(voice for voice, known in pool if not (gender in ("male", "female") and known and known != gender))
+
+
+def narrator(engine: str) -> Voice:
+    """The narrator's voice when the cast gives none: the first Piper voice for `piper`, else espeak-ng's."""
+    found = piper_voices(None) if engine == "piper" else ()
+    return found[0] if found else Voice()
+
+
 @functools.lru_cache(maxsize=4096)
-def preferences(name: str, gender: str | None) -> tuple[Voice, ...]:
-    """Every voice auto-casting may give `name`, best first; `other` and unknown genders draw from both."""
-    return tuple(sorted(_pool(gender), key=lambda voice: _rank(name, voice)))
+def preferences(name: str, gender: str | None, engine: str = "espeak-ng") -> tuple[Voice, ...]:
+    """Every voice auto-casting may give `name`, best first; `other` and unknown genders draw from both.
+    For `piper`, the Piper voices come first, then espeak-ng's for when they run out."""
+    own = tuple(sorted(_pool(gender), key=lambda voice: _rank(name, voice)))
+    if engine != "piper":
+        return own
+    return tuple(sorted(piper_voices(gender), key=lambda voice: _rank(name, voice))) + own
 
 
-def choose(name: str, gender: str | None, avoid: Iterable[Voice]) -> Voice:
+def choose(name: str, gender: str | None, avoid: Iterable[Voice], engine: str = "espeak-ng") -> Voice:
     """The first of `name`'s preferences at least DISTINCT from every voice in `avoid`
     (failing that, the one farthest from them)."""
     avoid = tuple(avoid)
     best, farthest = None, -1.0
-    for choice in preferences(name, gender):
+    for choice in preferences(name, gender, engine):
         nearest = min((distance(choice, other) for other in avoid), default=DISTINCT)
         if nearest >= DISTINCT:
             return choice
@@ -89,6 +118,7 @@ def assign(
     fixed: Mapping[str, Voice],
     narrator: Voice,
     pairs: Iterable[frozenset[str]] = (),
+    engine: str = "espeak-ng",
 ) -> dict[str, Voice]:
     """Voices for the characters in `genders` (name -> gender), kept apart from the narrator and, for
     every pair in `pairs` (characters who share a scene), from each other and from `fixed` voices.
@@ -104,8 +134,18 @@ def assign(
     for name in sorted(genders, key=_order):
         settled = [p for p in sorted(partners.get(name, ()), key=_order) if p in fixed or p in chosen]
         avoid = [narrator, *({**fixed, **chosen}[p] for p in settled[:MAX_PARTNERS])]
-        chosen[name] = choose(name, genders[name], avoid)
+        chosen[name] = choose(name, genders[name], avoid, engine)
     return chosen
+
+
+def fallback_notice(engine: str, chosen: Mapping[str, Voice]) -> str | None:
+    """For a Piper cast, one line naming the characters auto-cast with espeak-ng voices for want of
+    enough distinct Piper voices; None when every one got a Piper voice."""
+    fell = [name for name, voice in chosen.items() if not is_piper(voice.voice)]
+    if engine != "piper" or not fell:
+        return None
+    return (f"too few Piper voices for {len(chosen)} auto-cast characters ({len(piper_voices(None))} found in "
+            f"{where()}); espeak-ng voices for {', '.join(fell)}")
 
 
 def _order(name: str) -> bytes:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from audiodrama.casting import autocast
 from audiodrama.errors import InputError
-from audiodrama.synthesis import voices
-from audiodrama.synthesis.voices import GENDERS, UnknownVoiceError, Voice, VoiceCatalogue
+from audiodrama.synthesis import piper_voices, voices
+from audiodrama.synthesis.piper_voices import is_piper
+from audiodrama.synthesis.voices import GENDERS, Voice, VoiceCatalogue
 from audiodrama.text.chapter import Kind
 from audiodrama.yamlfile import Node, present, read_yaml
 
@@ -73,6 +74,8 @@ class Cast:
     """Optional title of the work the cast belongs to."""
     path: str = ""
     """The file it was read from, for messages."""
+    engine: str = "espeak-ng"
+    """Whose voices auto-casting gives: `piper` for Piper voices (the narrator's too, unless given)."""
 
     def character(self, name: str) -> Character | None:
         """The character whose canonical name or alias is `name` (case-insensitive), if any: a canonical
@@ -92,7 +95,9 @@ class Cast:
 
 VOICE_KEYS = ("voice", "rate", "pitch", "volume")
 CHARACTER_KEYS = ("aliases", "gender", *VOICE_KEYS, "thought")
-TOP_KEYS = ("title", "narrator", "characters", "pronunciations")
+TOP_KEYS = ("title", "engine", "narrator", "characters", "pronunciations")
+AUTO_ENGINES = ("espeak-ng", "piper")
+"""What a cast's `engine:` may say: whose voices auto-casting gives."""
 PHONEMES = re.compile(r"\[\[[^\[\]]+\]\]")
 """espeak phoneme input, `[[kj'u:bi]]`."""
 
@@ -105,8 +110,8 @@ def _delivery(node: Node, what: str, catalogue: VoiceCatalogue, keys: tuple[str,
     if "voice" in settings:
         spec = settings["voice"].text(f"voice of {what}")
         try:
-            values["voice"] = catalogue.resolve(spec).spec
-        except UnknownVoiceError as error:
+            values["voice"] = piper_voices.resolve(spec).spec if is_piper(spec) else catalogue.resolve(spec).spec
+        except ValueError as error:  # UnknownVoiceError, or a Piper voice's unusable files
             raise settings["voice"].error(f"{error} (in {what})") from None
     for key in ("rate", "pitch", "volume"):
         if key in settings:
@@ -162,7 +167,8 @@ def cast_from_node(root: Node, catalogue: VoiceCatalogue | None = None) -> Cast:
     catalogue = catalogue or voices.catalogue()
     root.check_keys("the cast file", TOP_KEYS)
     sections = dict(root.mapping("the cast file"))
-    narrator = Voice()
+    engine = sections["engine"].choice("engine", AUTO_ENGINES) if present(sections.get("engine")) else "espeak-ng"
+    narrator = autocast.narrator(engine)
     if present(sections.get("narrator")):
         narrator = _delivery(sections["narrator"], "narrator", catalogue, VOICE_KEYS).apply(narrator)
     characters = []
@@ -181,13 +187,13 @@ def cast_from_node(root: Node, catalogue: VoiceCatalogue | None = None) -> Cast:
             pronunciations.append(_pronunciation(word, node))
     title = sections["title"].text("title") if present(sections.get("title")) else ""
     return Cast(narrator=narrator, characters=tuple(characters), pronunciations=tuple(pronunciations),
-                title=title, path=str(path))
+                title=title, path=str(path), engine=engine)
 
 
-def auto_voice(name: str, gender: str | None, narrator: Voice) -> Voice:
+def auto_voice(name: str, gender: str | None, narrator: Voice, engine: str = "espeak-ng") -> Voice:
     """The voice a character the cast gives none gets when nothing is known of who it talks with:
     its first auto-cast preference that is well apart from the narrator (see `audiodrama.casting.autocast`)."""
-    return autocast.choose(name, gender, [narrator])
+    return autocast.choose(name, gender, [narrator], engine)
 
 
 def voice_for(cast: Cast, speaker: str | None, kind: str | None = None) -> Voice:
@@ -196,7 +202,8 @@ def voice_for(cast: Cast, speaker: str | None, kind: str | None = None) -> Voice
     if speaker is None:
         return cast.narrator
     character = cast.character(speaker) or Character(speaker)
-    voice = character.voice or character.adjust.apply(auto_voice(character.name, character.gender, cast.narrator))
+    auto = auto_voice(character.name, character.gender, cast.narrator, cast.engine)
+    voice = character.voice or character.adjust.apply(auto)
     return character.thought.apply(voice) if kind == Kind.THOUGHT else voice
 
 

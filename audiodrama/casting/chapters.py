@@ -53,8 +53,10 @@ class Casting:
 
     def report(self) -> list[str]:
         """One line per speaker the cast file lacks, for stderr."""
-        return [f"speaker {name!r} is not in the cast; auto-cast as {voice_for(self.cast, name).describe()} "
-                f"(add it to the cast file to keep or change that)" for name in self.uncast]
+        fallback = autocast.fallback_notice(self.cast.engine, dict(self.auto))
+        lines = [f"speaker {name!r} is not in the cast; auto-cast as {voice_for(self.cast, name).describe()} "
+                 f"(add it to the cast file to keep or change that)" for name in self.uncast]
+        return lines + ([fallback] if fallback else [])
 
 
 def cast_scripts(cast: Cast, scripts: Sequence[Script], genders: Mapping[str, str | None] | None = None, *,
@@ -80,7 +82,7 @@ def cast_scripts(cast: Cast, scripts: Sequence[Script], genders: Mapping[str, st
     own = {c.name: c.voice for c in characters if c.voice is not None}
     kept = {c.name: recorded[c.name] for c in characters if c.name in recorded and c.name not in own}
     chosen = autocast.assign({c.name: c.gender for c in characters if c.name not in own and c.name not in kept},
-                             {**own, **kept}, cast.narrator, {pair for pair in pairs if len(pair) == 2})
+                             {**own, **kept}, cast.narrator, {pair for pair in pairs if len(pair) == 2}, cast.engine)
     given = {**kept, **chosen}
     voiced = tuple(c if c.voice else replace(c, voice=c.adjust.apply(given[c.name]), adjust=Delivery())
                    for c in characters)

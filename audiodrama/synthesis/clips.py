@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from audiodrama.errors import EngineError
-from audiodrama.synthesis.engine import engine_class
+from audiodrama.synthesis.engine import engine_class, engine_for
 from audiodrama.synthesis.pool import Job, Pool
 from audiodrama.synthesis.render import split_text
 from audiodrama.synthesis.voices import Voice
@@ -71,13 +71,14 @@ def default_cache_dir() -> Path:
 
 
 KEY_PAD = ""
-"""Last element of every clip key: it once held a lexicon argument that was always empty, and stays so
-that clips cached by earlier versions keep their keys (a changed key would re-synthesise everything)."""
+"""Last element of a clip key when the engine's `voice_key` is empty: it once held a lexicon argument
+that was always empty, and stays so that clips cached by earlier versions keep their keys (a changed
+key would re-synthesise everything)."""
 
 
-def clip_key(engine: dict[str, str], voice: Voice, text: str) -> str:
-    """Content hash of everything that decides a clip's audio."""
-    material = json.dumps([engine["name"], engine["version"], asdict(voice), text, KEY_PAD], ensure_ascii=False)
+def clip_key(engine: dict[str, str], voice: Voice, text: str, voice_key: str = KEY_PAD) -> str:
+    """Content hash of everything that decides a clip's audio (`voice_key`: the engine's `voice_key`)."""
+    material = json.dumps([engine["name"], engine["version"], asdict(voice), text, voice_key], ensure_ascii=False)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
@@ -93,7 +94,8 @@ def synthesize_all(
 ) -> list[Clip]:
     """Synthesise every request (cached clips are reused, duplicates made once), in request order.
 
-    `jobs` worker processes (default: the core count) each hold one warm engine. `timeout` is the
+    `engine` speaks every voice but `piper:` ones, which Piper speaks (see `engine_for`). `jobs`
+    worker processes (default: the core count) per engine each hold one warm engine. `timeout` is the
     time a worker may take per piece of text (at most the engine's `max_chars`) before it counts
     as hung (pronunciations are applied to the text before it gets here, so the text carries them
     into the cache key). `progress(done, total)` is
@@ -105,26 +107,29 @@ def synthesize_all(
     for request in requests:
         if not request.text.strip():
             raise ValueError(f"{request.label}: nothing to say")
-    kind = engine_class(engine)
-    info = kind.info()
+    names = [engine_for(r.voice, engine) for r in requests]
+    kinds = {name: engine_class(name) for name in dict.fromkeys(names)}
+    infos = {name: kind.info() for name, kind in kinds.items()}
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    keys = [clip_key(info, r.voice, r.text) for r in requests]
+    keys = [clip_key(infos[name], r.voice, r.text, kinds[name].voice_key(r.voice))
+            for r, name in zip(requests, names, strict=True)]
     clips: dict[str, Clip] = {}
-    todo: dict[str, Job] = {}
-    for request, key in zip(requests, keys, strict=True):
-        if key in clips or key in todo:
+    todo: dict[str, dict[str, Job]] = {name: {} for name in kinds}
+    for request, name, key in zip(requests, names, keys, strict=True):
+        if key in clips or any(key in jobs_of for jobs_of in todo.values()):
             continue
         path = cache / key[:2] / f"{key}.wav"
         found = _cached_clip(path)
         if found:
             clips[key] = found
         else:
-            pieces = len(split_text(request.text, kind.max_chars))
-            todo[key] = Job(key, request.text, request.voice, request.label, path, pieces)
+            pieces = len(split_text(request.text, kinds[name].max_chars))
+            todo[name][key] = Job(key, request.text, request.voice, request.label, path, pieces)
     total = len(requests)
+    waiting = {key for jobs_of in todo.values() for key in jobs_of}
     answers: dict[str, list[int]] = {}  # the requests each new clip answers
     for index, key in enumerate(keys):
-        if key in todo:
+        if key in waiting:
             answers.setdefault(key, []).append(index)
     done = total - sum(map(len, answers.values()))
 
@@ -139,10 +144,11 @@ def synthesize_all(
 
     if progress:
         progress(done, total)
-    if todo:
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-        with _scratch(cache) as scratch:
-            Pool(engine, workers, timeout, scratch).run(list(todo.values()), finished)
+    for name, jobs_of in todo.items():
+        if jobs_of:
+            workers = max(1, min(jobs or os.cpu_count() or 1, len(jobs_of)))
+            with _scratch(cache) as scratch:
+                Pool(name, workers, timeout, scratch).run(list(jobs_of.values()), finished)
     return [clips[key] for key in keys]
 
 

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from audiodrama.errors import EngineError
+from audiodrama.synthesis.piper_voices import is_piper
 from audiodrama.synthesis.voices import Voice
 
 ENGINES = {
     "pyttsx3": "audiodrama.synthesis.engines.pyttsx3_engine:Pyttsx3Engine",
     "espeak-ng": "audiodrama.synthesis.engines.espeak_cli:EspeakCliEngine",
+    "piper": "audiodrama.synthesis.engines.piper:PiperEngine",
 }
 """Engine name -> `module:class`. An engine argument may also be a `module:class` path itself."""
 
@@ -43,6 +45,8 @@ class Engine(ABC):
     """Short name, as the `engine:` production setting takes it."""
     max_chars: ClassVar[int] = 1000
     """Longest text handed to `synthesize` at once; longer lines are split at sentence boundaries."""
+    warm_up_voice: ClassVar[Voice | None] = Voice()
+    """The voice a new worker's engine speaks a first line with before real ones; None for no warm-up."""
 
     @classmethod
     @abstractmethod
@@ -60,6 +64,12 @@ class Engine(ABC):
         """The voices this engine offers (none known unless the engine says)."""
         return []
 
+    @classmethod
+    def voice_key(cls, voice: Voice) -> str:
+        """What else decides the sound of `voice` (a model file's hash), for the cache key; cheap, in the
+        main process. Empty for engines whose `info()` version says it all."""
+        return ""
+
 
 def engine_class(engine: str) -> type[Engine]:
     """The `Engine` subclass an engine name (or `module:class` path) names."""
@@ -74,6 +84,11 @@ def engine_class(engine: str) -> type[Engine]:
     if not (isinstance(found, type) and issubclass(found, Engine)):
         raise EngineError(f"{target} is not a speech engine")
     return found
+
+
+def engine_for(voice: Voice, default: str) -> str:
+    """The engine that speaks `voice`: Piper for a `piper:` spec, else `default`."""
+    return "piper" if is_piper(voice.voice) else default
 
 
 def engine_info(engine: str = "pyttsx3") -> dict[str, str]:

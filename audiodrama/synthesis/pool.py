@@ -57,8 +57,8 @@ def _worker_entry() -> None:
     folder = Path(scratch)
     try:
         engine = engine_class(engine_name)()
-        if warm_up:
-            render_clip(engine, WARM_UP_TEXT, Voice(), folder / f"warm-up-{os.getpid()}.wav", folder)
+        if warm_up and engine.warm_up_voice is not None:
+            render_clip(engine, WARM_UP_TEXT, engine.warm_up_voice, folder / f"warm-up-{os.getpid()}.wav", folder)
     except Exception as error:
         conn.send(("failed", f"engine did not start: {type(error).__name__}: {error}"))
         return

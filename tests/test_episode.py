@@ -148,8 +148,9 @@ def test_doctor_names_engine_and_ffmpeg(bundled: str) -> None:
     result = run_cli("doctor", env={"AUDIODRAMA_BUNDLED": bundled})
     assert result.returncode == 0
     source = "bundled" if bundled == "1" else "system"
-    assert f"({source})" in result.stdout.splitlines()[1]
-    assert f"({source})" in result.stdout.splitlines()[3]
+    lines = {line.partition(":")[0]: line for line in result.stdout.splitlines()}
+    assert f"({source})" in lines["engine"]
+    assert f"({source})" in lines["ffmpeg"]
     assert "espeak-ng 1." in result.stdout
 
 

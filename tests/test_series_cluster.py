@@ -14,9 +14,11 @@ import subprocess
 import sys
 import threading
 import time
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from audiodrama.series.cluster import ATTEMPTS
@@ -32,6 +34,20 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def cluster_series(folder: Path) -> Path:
+    """The fixture series with intro music (a second of a tone, a file every worker must be sent); the
+    manifest."""
+    manifest = copy_series(folder)
+    tone = (np.sin(np.arange(22050) * 2 * np.pi * 440 / 22050) * 8000).astype("<i2")
+    with wave.open(str(folder / "sting.wav"), "wb") as sting:
+        sting.setnchannels(1)
+        sting.setsampwidth(2)
+        sting.setframerate(22050)
+        sting.writeframes(tone.tobytes())
+    manifest.write_text(manifest.read_text() + "production:\n  intro: sting.wav\n")
+    return manifest
 
 
 def cached(folder: Path) -> dict[str, str]:
@@ -52,7 +68,7 @@ def statuses(out: Path) -> list[tuple[str, str]]:
 def local_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture series built here, one job, from an empty clip cache: its output folder."""
     folder = tmp_path_factory.mktemp("local")
-    manifest = copy_series(folder)
+    manifest = cluster_series(folder)
     result = run_cli("batch", manifest, "--jobs", "1", env=cached(folder))
     assert result.returncode == 0, result.stderr
     return out_of(manifest)
@@ -62,7 +78,7 @@ def local_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("where", [["--jobs", "2"], ["--scheduler", "local:2"]], ids=["two-jobs", "local-cluster"])
 def test_two_jobs_and_a_local_cluster_build_the_series_byte_for_byte_as_one_job(
         local_build: Path, tmp_path: Path, where: list[str]) -> None:
-    manifest = copy_series(tmp_path)
+    manifest = cluster_series(tmp_path)
     result = run_cli("batch", manifest, *where, env=cached(tmp_path))
     assert result.returncode == 0, result.stderr
     out = out_of(manifest)
@@ -111,7 +127,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[tuple[str, dict[str, subprocess.Pop
 def test_a_worker_killed_while_it_holds_an_episode_leaves_it_to_another(
         local_build: Path, dask_cluster: tuple[str, dict[str, subprocess.Popen]], tmp_path: Path) -> None:
     address, workers = dask_cluster
-    manifest = copy_series(tmp_path / "series")
+    manifest = cluster_series(tmp_path / "series")
     batch = subprocess.Popen([sys.executable, "-m", "audiodrama", "batch", str(manifest), "--scheduler", address],
                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with distributed.Client(address, timeout=60) as watcher:

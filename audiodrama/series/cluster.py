@@ -1,9 +1,9 @@
 """Episodes on a Dask cluster (`batch --scheduler`): the alternative to `workers` when one machine is
 not enough.
 
-Each episode is one Dask task, and no shared file system is needed: the files an episode reads
-(chapter, cover, music, ambience beds) are scattered to the cluster once each, the cast, settings and
-script travel inside the task; a worker produces the episode in a folder of its own with its own clip
+Each episode is one Dask task, and no shared file system is needed: the chapter, cast, settings and
+script travel inside the task, the files episodes share (cover, music, ambience beds) are copied to
+every worker once; a worker produces the episode in a folder of its own with its own clip
 cache and sends its files back, and the client writes them here, atomically, before the batch
 records the episode. A worker that dies takes its episode with it and Dask runs it elsewhere; an
 episode that fails is tried `ATTEMPTS` times in all. Synthesis is deterministic, so the files are
@@ -82,10 +82,10 @@ def toolchain(engine: str) -> str:
             f"ffmpeg {runtime.ffmpeg().version}")
 
 
-def inputs(job: Job) -> set[Path]:
-    """Every file producing `job` reads: the chapter, the cover, the music and the ambience beds."""
+def shared_files(job: Job) -> set[Path]:
+    """The files producing `job` reads besides its chapter: the cover, the music and the ambience beds."""
     settings = job.spec.settings
-    found = {job.spec.file, job.tags.cover, settings.intro, settings.outro, *(p for _, p in settings.ambience.files)}
+    found = {job.tags.cover, settings.intro, settings.outro, *(path for _, path in settings.ambience.files)}
     return {path for path in found if path is not None}
 
 
@@ -200,38 +200,41 @@ class Cluster:
         running: dict[str, tuple[Job, Any]] = {}
 
         def scatter(paths: Sequence[Path]) -> None:
-            """Every worker gets a copy, so that a worker that dies takes none of them away."""
-            data = client.scatter([path.read_bytes() for path in paths], broadcast=True, hash=False)
-            scattered.update(zip(paths, data, strict=True))
+            """Every worker gets a copy, so that a worker that dies takes none away (a chapter goes in
+            its task instead: the scheduler keeps it for as long as the task may need to run again)."""
+            if paths:
+                data = client.scatter([path.read_bytes() for path in paths], broadcast=True, hash=False)
+                scattered.update(zip(paths, data, strict=True))
 
         def submit(job: Job) -> Any:
             tries[job.spec.name] = tries.get(job.spec.name, 0) + 1
-            lost = [path for path in sorted(inputs(job)) if scattered[path].status != "finished"]
+            lost = [path for path in sorted(shared_files(job)) if scattered[path].status != "finished"]
             if lost:  # every worker that held them died
                 scatter(lost)
-            files = {path: scattered[path] for path in inputs(job)}
+            files = {path: scattered[path] for path in shared_files(job)}
+            files[job.spec.file] = job.spec.file.read_bytes()
             future = client.submit(produce_remote, job, files, toolchain(job.spec.settings.engine),
                                    key=f"episode-{job.spec.number}-{uuid.uuid4().hex}")
             running[future.key] = (job, future)
             return future
 
         client.wait_for_workers(1)  # the files go to the workers there are
-        scatter(sorted({path for job in jobs for path in inputs(job)}))
+        scatter(sorted({path for job in jobs for path in shared_files(job)}))
         finished = as_completed([submit(job) for job in jobs], loop=client.loop)
         try:
             for future in finished:
                 job, _ = running.pop(future.key)
                 delivery, final = _delivery(future)
                 future.release()
-                if delivery.outcome.error and not final and tries[job.spec.name] < ATTEMPTS:
+                outcome, tried = delivery.outcome, tries[job.spec.name]
+                if outcome.error and not final and tried < ATTEMPTS:
                     finished.add(submit(job))
                     continue
+                if outcome.error and tried > 1:
+                    outcome = replace(outcome, error=f"{outcome.error} (tried {tried} times)")
                 for path, data in zip(EpisodeFiles.of(job.out_dir, job.spec.name).paths, delivery.files, strict=False):
-                    with atomic_path(path) as temporary:
+                    with atomic_path(path) as temporary:  # none when it failed
                         temporary.write_bytes(data)
-                outcome = delivery.outcome
-                if outcome.error and tries[job.spec.name] > 1:
-                    outcome = replace(outcome, error=f"{outcome.error} (tried {tries[job.spec.name]} times)")
                 done(job, outcome)
         finally:
             client.cancel([future for _, future in running.values()])

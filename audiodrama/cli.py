@@ -216,10 +216,15 @@ def batch(
     only: Annotated[str | None, typer.Option("--only", help="Episode numbers, e.g. 3-5 or 1,4.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be built; synthesise nothing.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", envvar="DASK_SCHEDULER_ADDRESS", show_envvar=True,
+        help="Build on a Dask cluster: its scheduler's address (tcp://HOST:8786), or local[:N] for N worker "
+             "processes here. --jobs is then synthesis processes per episode.")] = None,
 ) -> None:
     """Produce every episode of a series that changed, then the report and the podcast feed.
 
-    Exit status 0 when all went well, 1 when an episode failed, 2 when the manifest cannot be used.
+    Exit status 0 when all went well, 1 when an episode failed, 2 when the manifest cannot be used
+    or the cluster cannot be reached.
     """
     from audiodrama.series.build import build_series
     from audiodrama.series.manifest import load_series
@@ -229,7 +234,8 @@ def batch(
     if dry_run:
         out.print(preview_text(preview(loaded, only)), end="", markup=False)
         return
-    report = build_series(loaded, jobs, only, None if quiet else lambda e: err.print(e.line(), markup=False))
+    report = build_series(loaded, jobs, only, None if quiet else lambda e: err.print(e.line(), markup=False),
+                          scheduler, None if quiet else lambda text: err.print(text, markup=False))
     err.print(report.summary(), end="", markup=False)
     if report.failed:
         raise typer.Exit(1)

@@ -225,11 +225,18 @@ def with_music(placements: list[Placement], settings: Settings, cache_dir: Path)
 def fingerprint(segments: list[Segment], clips: list[Clip], voices: list[Voice], settings: Settings,
                 tags: Tags) -> str:
     """A hash of everything that shapes the episode's bytes: every line with its clip (by content-addressed
-    name, so wherever the cache lies) and volume, the settings, the tags and the files they name."""
+    name, so wherever the cache lies) and volume, the settings, the tags and the files they name (by name
+    and content, so wherever they lie: a cluster's worker reads them from a folder of its own)."""
     lines = tuple((s, c.path.name, v.volume) for s, c, v in zip(segments, clips, voices, strict=True))
     paths = [path for _, path in settings.ambience.files] + ([tags.cover] if tags.cover else [])
     paths += [path for path in (settings.intro, settings.outro) if path]
     files = tuple(hashlib.sha256(path.read_bytes()).hexdigest() for path in paths if path.is_file())
-    recipe = repr((__version__, MASTERING_REVISION, lines, replace(settings, jobs=None, cache_dir=None), files,
-                   replace(tags, cover=None)))
+
+    def named(path: Path | None) -> Path | None:
+        return Path(path.name) if path else None
+
+    ambience = replace(settings.ambience, files=tuple((bed, Path(path.name)) for bed, path in settings.ambience.files))
+    recipe_settings = replace(settings, jobs=None, cache_dir=None, intro=named(settings.intro),
+                              outro=named(settings.outro), ambience=ambience)
+    recipe = repr((__version__, MASTERING_REVISION, lines, recipe_settings, files, replace(tags, cover=None)))
     return hashlib.sha256(recipe.encode("utf-8")).hexdigest()

@@ -200,3 +200,21 @@ def test_engine_info_names_the_selected_library(library):
     source, version = library.split()
     assert info["source"] == source and f"espeak-ng {version}," in info["version"]
     assert Path(info["library"]).exists()
+
+
+def test_a_line_comes_out_the_same_whatever_was_said_before_it_in_any_process(library, tmp_path):
+    # espeak-ng's pitch flutter, breath resonators and rand() (breath and Klatt noise) used to carry
+    # over from line to line, so the same line came out a few samples longer or shorter each time.
+    line = "Nobody, said the fox, ever came back from the forest."
+    voices = [Voice("en-us"), Voice("en-us+f3", pitch=70), Voice("en-us+klatt", rate=190)]  # plain, breath, Klatt
+    before = ("", "Hello there.", "A much longer line that leaves the engine somewhere else entirely, twice over.")
+    made = []
+    for run, preceding in enumerate(before):
+        order = voices if run % 2 == 0 else voices[::-1]
+        requests = [ClipRequest(preceding, Voice("en-gb+m3", rate=200), "before")] if preceding else []
+        requests += [ClipRequest(line, voice, f"line in {voice.voice}") for voice in order]
+        clips = synthesize_all(requests, jobs=1, cache_dir=tmp_path / f"clips-{run}")  # one new process per run
+        by_voice = {request.voice: clip.path.read_bytes() for request, clip in zip(requests, clips, strict=True)}
+        made.append([by_voice[voice] for voice in voices])
+    assert made[0] == made[1] == made[2]
+    assert len({*made[0]}) == 3

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from audiodrama import runtime
 from audiodrama.episode import read_source
 from audiodrama.files import ensure_writable_dir, sweep_partials, write_text_atomic
+from audiodrama.series.cluster import Cluster
 from audiodrama.series.feed import publish_cover, write_series_feed
 from audiodrama.series.manifest import EpisodeSpec, Series, select
 from audiodrama.series.plan import episode_tags, new_speakers, plan
@@ -21,18 +23,21 @@ from audiodrama.series.workers import Job, Outcome, run_jobs
 
 
 def build_series(series: Series, jobs: int | None = None, only: str | None = None,
-                 on_episode: Callable[[EpisodeReport], None] | None = None) -> BatchReport:
+                 on_episode: Callable[[EpisodeReport], None] | None = None, scheduler: str | None = None,
+                 on_notice: Callable[[str], None] | None = None) -> BatchReport:
     """Build the selected episodes that are not up to date, then write the report and the feed.
 
     `jobs` (default: the core count) is split between episodes built at once (separate processes)
-    and synthesis processes per episode. The state file is rewritten after every episode, so a killed
-    batch resumes where it stopped; a failed episode is reported and the others go on.
+    and synthesis processes per episode. With `scheduler` (a Dask scheduler's address, or `local[:N]`)
+    the episodes are built on that cluster instead, `jobs` synthesis processes each, and `on_notice`
+    hears where the cluster and its dashboard are. The state file is rewritten after every episode, so
+    a killed batch resumes where it stopped; a failed episode is reported and the others go on.
     """
     started = time.monotonic()
     selected = select(series, only)
     out_dir = ensure_writable_dir(series.output)
     runtime.ffmpeg()  # missing: say so before any work
-    with series_lock(out_dir):
+    with series_lock(out_dir), Cluster(scheduler, jobs, on_notice) if scheduler else nullcontext() as cluster:
         sweep_partials(out_dir)
         state = read_state(out_dir)
         planned = plan(series, selected, state)
@@ -57,7 +62,7 @@ def build_series(series: Series, jobs: int | None = None, only: str | None = Non
             script = item.script or read_source(item.spec.file, item.spec.cast, item.spec.settings.authors_notes)
             by_number[item.spec.number] = replace(item, script=script)
             work.append(Job(item.spec, item.cast, script, episode_tags(series, item.spec, script), out_dir,
-                            max(1, cores // workers)))
+                            cluster.jobs if cluster else max(1, cores // workers)))
 
         def done(job: Job, outcome: Outcome) -> None:
             item = by_number[job.spec.number]
@@ -75,7 +80,10 @@ def build_series(series: Series, jobs: int | None = None, only: str | None = Non
             if on_episode:
                 on_episode(reports[job.spec.number])
 
-        run_jobs(work, workers, done)
+        if cluster:
+            cluster.run(work, done)
+        else:
+            run_jobs(work, workers, done)
         feed = write_series_feed(series, state, publish_cover(series))
         report = BatchReport(series.title, out_dir, tuple(reports[e.number] for e in selected),
                              time.monotonic() - started, feed)

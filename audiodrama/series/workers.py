@@ -37,8 +37,8 @@ class Job:
     """Its MP3 tags."""
     out_dir: Path
     """The output folder."""
-    jobs: int
-    """Synthesis processes for its lines."""
+    jobs: int | None
+    """Synthesis processes for its lines; None: every core of the machine it is produced on."""
 
 
 @dataclass(frozen=True)

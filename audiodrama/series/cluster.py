@@ -32,7 +32,7 @@ from audiodrama.export.files import EpisodeFiles
 from audiodrama.files import atomic_path
 from audiodrama.series.plan import code_version
 from audiodrama.series.workers import Job, Outcome, produce_job
-from audiodrama.synthesis.clips import engine_info
+from audiodrama.synthesis.engine import engine_info
 
 LOCAL = re.compile(r"local(?::([1-9]\d*))?")
 """`local` or `local:N`: a LocalCluster of N worker processes (default: one per core) on this machine."""

@@ -14,14 +14,7 @@ from audiodrama.errors import InputError
 from audiodrama.mixing.audio import decode
 from audiodrama.settings import Settings, load_settings
 from tests.measure import rms_db
-
-SHORT = Path(__file__).parent / "fixtures" / "short-chapter.txt"
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "settings.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.test_episode_options import SHORT, write
 
 
 def test_engine_and_timeout_are_read_from_a_settings_file(tmp_path: Path) -> None:

@@ -1,0 +1,109 @@
+"""Characters found without a cast, and descriptors ("the old gentleman", "her mother") tied to the
+named characters they stand for: one short passage per phenomenon (issue 14)."""
+
+from __future__ import annotations
+
+from audiodrama.attribution import attribute, discover_characters
+from audiodrama.casting.cast import Cast, Character
+from audiodrama.text.chapter import Kind, chapter_from_text
+
+
+def speakers(text: str, cast: Cast | None = None) -> list[str | None]:
+    """The speaker of every voiced segment of `text`, in order."""
+    script = attribute(chapter_from_text(text), cast)
+    return [s.speaker for s in script.segments if s.kind != Kind.NARRATION and s.voiced_by_speaker]
+
+
+def names(text: str) -> dict[str, tuple[str, ...]]:
+    """Discovered character -> its other forms."""
+    return {c.name: c.aliases for c in discover_characters(chapter_from_text(text))}
+
+
+def test_a_discovered_character_is_printed_by_its_fullest_name():
+    # The Sun Also Rises: tags say "Bill", the narration once gives "Bill Gorton"
+    text = (
+        "Bill Gorton came up from the station with his bags.\n\n"
+        '"Hello," said Bill.\n\n"You look fine," said Brett.\n\n"I feel fine," said Bill.\n'
+    )
+    assert speakers(text) == ["Bill Gorton", "Brett", "Bill Gorton"]
+    assert "Bill" in names(text)["Bill Gorton"]
+
+
+def test_mr_and_a_surname_join_the_one_man_of_that_surname_the_text_names_in_full():
+    # Mansfield Park: "Mr. Crawford" is Henry Crawford; his sister is Miss Crawford
+    text = (
+        "Henry Crawford came in; he bowed. Mary Crawford looked up; she smiled.\n\n"
+        '"Good evening," said Mr. Crawford.\n\n"You are late," said Miss Crawford.\n\n'
+        '"I rode," said Henry.\n\n"So I see," said Mary.\n'
+    )
+    assert speakers(text) == ["Henry Crawford", "Mary Crawford", "Henry Crawford", "Mary Crawford"]
+
+
+def test_titles_make_a_family_several_people_and_a_full_name_one():
+    text = (
+        '"My dear," said Mr. Bennet.\n\n"Oh!" cried Mrs. Bennet.\n\n"Papa," said Miss Bennet.\n\n'
+        '"Yes," said Elizabeth.\n\n"Indeed," said Miss Elizabeth Bennet.\n\n"Hush," said Mrs. Bennet.\n'
+    )
+    found = names(text)
+    assert {"Mr. Bennet", "Mrs. Bennet", "Miss Bennet"} <= set(found)
+    elizabeth = next(n for n, forms in found.items() if "Elizabeth" in (n, *forms))
+    assert "Miss Elizabeth Bennet" in (elizabeth, *found[elizabeth])
+
+
+def test_sentence_openers_titles_alone_and_places_are_never_characters():
+    text = (
+        "Chapter One\n\n"
+        '"We sail for India," said Holmes. Yet the ship was late.\n\n'
+        '"It is cold," Yet said nothing more.\n\n"Yes," said Miss.\n\n'
+        '"Come," said Watson.\n\nThey had lived in India. Nobody went to India now. '
+        "Yet he was sure of it. Yet it rained.\n"
+    )
+    found = set(names(text))
+    assert {"Holmes", "Watson"} <= found
+    assert not found & {"Chapter", "Chapter One", "Yet", "Miss", "India"}
+
+
+def test_a_first_person_narrator_is_named_by_what_the_others_call_him():
+    # The Sun Also Rises: "I said" tags; the others call the narrator Jake
+    text = (
+        "We went into the cafe. Brett was at the bar; she waved.\n\n"
+        + "".join(
+            f'"Hello, Jake," said Brett.\n\n"Hello," I said.\n\n"Have a drink, Jake," said Brett.\n\n'
+            f'"Not now, Brett," I said.\n\n"{n}," I said.\n\n'
+            for n in ("One", "Two", "Three")
+        )
+    )
+    said = speakers(text)
+    assert said[1] == "Jake" and said.count("Jake") == 9 and said.count("Brett") == 6
+
+
+def test_a_lowercase_epithet_is_the_named_character_it_was_set_beside():
+    # Oliver Twist: "Mr. Brownlow, the old gentleman," then tags say "the old gentleman"
+    text = (
+        "Mr. Brownlow, the old gentleman who had taken the boy in, sat by the fire. Oliver stood by him.\n\n"
+        '"Come here," said the old gentleman.\n\n"Yes, sir," said Oliver.\n\n'
+        '"Sit down," said the old gentleman kindly.\n'
+    )
+    assert speakers(text) == ["Mr. Brownlow", "Oliver", "Mr. Brownlow"]
+    cast = Cast(characters=(Character("Mr. Brownlow", (), "male"), Character("Oliver Twist", ("Oliver",), "male"),
+                            Character("Mr. Grimwig", (), "male")))
+    text_with_friend = text.replace("Oliver stood by him.", "Oliver stood by him. Mr. Grimwig was out.")
+    assert speakers(text_with_friend, cast) == ["Mr. Brownlow", "Oliver Twist", "Mr. Brownlow"]
+
+
+def test_her_mother_is_the_mother_of_the_daughter_her_points_at():
+    # Pride and Prejudice: "her mother" is Mrs. Bennet when "her" is Elizabeth Bennet
+    cast = Cast(characters=(
+        Character("Elizabeth Bennet", ("Elizabeth", "Lizzy"), "female"),
+        Character("Mrs. Bennet", (), "female"),
+        Character("Charlotte Lucas", ("Charlotte",), "female"),
+        Character("Mr. Collins", (), "male"),
+    ))
+    text = (
+        "Mrs. Bennet was out of the room. Charlotte Lucas had called; she sat with Elizabeth. "
+        "Mr. Collins had gone.\n\n"
+        '"He will come back," said Charlotte.\n\n'
+        '"Never," said Elizabeth.\n\n'
+        'Just then the door opened. "Lizzy, you must marry him," her mother cried.\n'
+    )
+    assert speakers(text, cast) == ["Charlotte Lucas", "Elizabeth Bennet", "Mrs. Bennet"]

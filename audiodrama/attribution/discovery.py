@@ -1,16 +1,17 @@
-"""Finding the characters of a chapter given without a cast: the names its speech tags use."""
+"""Finding the characters of a chapter given without a cast: the names its speech tags use, merged
+with the fuller forms the narration gives them, and a first-person narrator named by the others."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from audiodrama.attribution.characters import Person, key
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.tags import tag_after, tag_before
-from audiodrama.attribution.titles import TITLE_PATTERN, title_gender
-from audiodrama.text.chapter import Chapter, word_set
+from audiodrama.attribution.titles import FEMALE_TITLES, MALE_TITLES, TITLE_PATTERN, TITLES, title_gender
+from audiodrama.text.chapter import Chapter, Kind, word_set
 
 _PROPER_NAME = re.compile(
     rf"(?:(?:{TITLE_PATTERN})\s+)?[A-Z][\w'’]*[a-z](?:\s+[A-Z][\w'’]*[a-z])*(?:-(?:sama|chan|kun|san|sensei|senpai|dono|hime)\b)?"
@@ -20,7 +21,9 @@ _HONORIFIC = re.compile(r"-(?:sama|chan|kun|san|sensei|senpai|dono|hime)$", re.I
 _NOT_NAMES = word_set(
     """The He She It I We You They This That Then There Here But And Or So Yes No Oh Ah Well Now
     What Who Why How When Where His Her Their My Your Our One Not All Some Mother Father God
-    Sir Madam Miss Mister Mrs Mr If As At In On To For With Of By From After Before Again Still"""
+    Sir Madam Miss Mister Mrs Mr If As At In On To For With Of By From After Before Again Still
+    Chapter Madame Mademoiselle Monsieur Mlle Mme Yet Monday Tuesday Wednesday Thursday Friday Saturday
+    Sunday January February March April July August September October November December"""
 )
 _WORD_BEFORE = re.compile(r"\b((?i:the|an?)|[A-Z][\w'’]*\.?)\s+$")
 """The word before a name when it is an article, a title or capitalised."""
@@ -35,6 +38,31 @@ _FEW_TAGGED = 2
 """Below this many names in speech tags, names acting in the narration are characters too (beyond
 it they would be places as often as people: "Netherfield was let")."""
 _PRONOUN_NEAR = re.compile(r"\b(he|she)\b", re.IGNORECASE)
+_LEADING_CONJUNCTION = re.compile(r"^(?:And|But|Or|Then|So|Yet|Now)\s+")
+"""A conjunction a tag's subject may begin with ("And Potapitch said"): not part of the name."""
+_POSSESSIVE_END = re.compile(r"['’]s$")
+"""A possessive ending ("Marilla's"): the name without it is the character."""
+_WORD_BEFORE_NAME = re.compile(r"([A-Za-z]+)[,;]?\s+$")
+"""The word just before a name, for telling a sentence's middle from its start."""
+_PLACE_WORDS = word_set("in at from into near towards toward through across around within")
+"""Prepositions that put a place after them ("lived in India")."""
+_FIRST_PERSON_TAG = re.compile(
+    r"\b(?:I|we) (?:said|asked|replied|answered|cried)\b|\b(?:said|asked|replied|answered|cried) I\b"
+)
+"""A first-person speech tag: "I said", "said I"."""
+_FIRST_PERSON_TAGS = 5
+"""How many first-person tags outside the quotes make the chapter told in the first person."""
+_CALLED = re.compile(r"(?:[,!?.]\s+|(?:dear|Oh|oh|Hello|hello)\s+)$")
+"""What comes before a name that calls someone in a quote: the quote's start, a comma, "dear"."""
+_MIN_CALLED = 3
+"""How often a first-person narrator must be called by name to be given that name."""
+_FAMILY_TITLES = {"mr": "male", "mrs": "female", "miss": "female", "ms": "female"}
+"""Titles that, with a surname, name one member of a family each."""
+_KNOWN_BY_FULL_NAME = 0.1
+"""How often, against the one word the tags use, a full name must be written for the book to know
+the character by it ("James Harthouse" for "Harthouse"; not "Elizabeth Bennet" for "Elizabeth")."""
+_MIN_FULL = 2
+"""How often a full name no tag uses must be written to be taken for a character's."""
 
 
 def proper_name_at(text: str, pos: int, limit: int) -> tuple[int, int] | None:
@@ -60,14 +88,83 @@ class DiscoveredCharacter(Person):
     """How many quotations its explicit speech tags give it."""
 
 
+@dataclass
+class _Survey:
+    """What one pass over the chapter's capitalised names tells about each (names with blanks folded)."""
+
+    names: Counter[str] = field(default_factory=Counter)
+    """How often each whole name (with its title) is written."""
+    inside: Counter[str] = field(default_factory=Counter)
+    """How often each word is written capitalised inside a sentence (not first of it)."""
+    placed: Counter[str] = field(default_factory=Counter)
+    """How often each word comes right after a preposition of place."""
+    votes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    """For each whole name, the genders of the pronouns just after it (before the next name)."""
+    lower: Counter[str] = field(default_factory=Counter)
+    """How often each word is written in lower case."""
+
+    def name_like(self, word: str) -> bool:
+        """True when `word` is written as a name: capitalised inside sentences more often than in
+        lower case, and not mostly after "in" or "at" (a place)."""
+        inside = self.inside[word]
+        return (word not in _NOT_NAMES and inside > 0 and self.lower[word.lower()] < inside
+                and self.placed[word] * 2 < inside)
+
+
+def _survey(chapter: Chapter) -> _Survey:
+    """Counts of the chapter's capitalised names outside its headings (`_Survey`)."""
+    text = chapter.text
+    survey = _Survey()
+    survey.lower.update(re.findall(r"\b[a-z]+\b", text))
+    for para in chapter.paragraphs:
+        if para.kind != Kind.TEXT:
+            continue
+        found = list(_PROPER_NAME.finditer(text, para.start, para.end))
+        for k, m in enumerate(found):
+            name = " ".join(m.group().split())
+            survey.names[name] += 1
+            before = _WORD_BEFORE_NAME.search(text, max(para.start, m.start() - 20), m.start())
+            words = name.split()
+            if before and before.group(1)[0].islower():
+                survey.inside[words[0]] += 1
+                survey.placed[words[0]] += before.group(1) in _PLACE_WORDS
+            for word in words[1:]:
+                survey.inside[word] += 1
+            until = min(para.end, m.end() + 80, found[k + 1].start() if k + 1 < len(found) else para.end)
+            for p in _PRONOUN_NEAR.findall(text, m.end(), until)[:2]:
+                survey.votes[name]["male" if p.lower() == "he" else "female"] += 1
+    return survey
+
+
 def discover_characters(chapter: Chapter, quotes: list[Quote] | None = None) -> list[DiscoveredCharacter]:
     """The characters the chapter's speech tags name, variants merged, most talkative first.
 
-    `name` is the form the tags use most ("Darcy"), `aliases` the other forms merged into it
-    ("Mr. Darcy", "Darcy-kun"), `gender` a guess from titles and nearby pronouns.
+    `name` is the fullest form the text gives ("Bill Gorton" for tags that say "Bill"), `aliases` the
+    other forms merged into it ("Bill", "Mr. Gorton", "Darcy-kun"), `gender` a guess from titles and
+    nearby pronouns. A first-person narrator the others call by name is one of them.
     """
     text = chapter.text
     quotes = find_quotes(chapter) if quotes is None else quotes
+    survey = _survey(chapter)
+    counts = _tagged(chapter, quotes)
+    counts = Counter({name: n for name, n in counts.items() if _kept(name, survey)})
+    if len(counts) < _FEW_TAGGED:  # tags say "he" and "she": the names acting in the narration speak
+        for name in _acting_names(text):
+            counts[name] += 0  # a character, with no tagged line
+    narrator = _narrator(chapter, quotes, survey)
+    for form in dict.fromkeys([narrator, *narrator.split()] if narrator else []):
+        counts[form] += 0
+    return [
+        DiscoveredCharacter(name, tuple(sorted(f for f in forms if f != name)),
+                            _gender([name, *(f for f in forms if f != name)], survey), lines)
+        for name, forms, lines in _merge(counts, survey, narrator)
+    ]
+
+
+def _tagged(chapter: Chapter, quotes: list[Quote]) -> Counter[str]:
+    """How many quotes the speech tags give each subject that names someone (a conjunction before it
+    and a possessive after it dropped)."""
+    text = chapter.text
 
     def subject_at(pos: int, limit: int) -> tuple[int, int] | None:
         if _PROPER_NAME.match(text, pos, limit):
@@ -84,14 +181,52 @@ def discover_characters(chapter: Chapter, quotes: list[Quote] | None = None) -> 
             start = quotes[k - 1].end if k and quotes[k - 1].paragraph == q.paragraph else para.start
             tag = tag_before(text, start, q.start, subject_at)
         if tag is not None:
-            counts[" ".join(tag.subject.split())] += 1
-    if len(counts) < _FEW_TAGGED:  # tags say "he" and "she": the names acting in the narration speak
-        for name in _acting_names(text):
-            counts[name] += 0  # a character, with no tagged line
-    return [
-        DiscoveredCharacter(name, tuple(sorted(f for f in forms if f != name)), _gender(text, name, forms), lines)
-        for name, forms, lines in _merge(counts)
-    ]
+            name = _POSSESSIVE_END.sub("", _LEADING_CONJUNCTION.sub("", " ".join(tag.subject.split())))
+            counts[name] += 1
+    return counts
+
+
+def _kept(name: str, survey: _Survey) -> bool:
+    """False for a tag subject that is no one's name: a title alone ("Miss"), a word that opens
+    sentences ("Yet", "Once"), a place ("India")."""
+    words = name.split()
+    if name.lower().startswith("the "):
+        return True
+    if len(words) == 1:
+        return key(name) not in TITLES and survey.name_like(name)
+    return not all(key(w) in TITLES for w in words) and (words[0] not in _NOT_NAMES or key(words[0]) in TITLES)
+
+
+def _narrator(chapter: Chapter, quotes: list[Quote], survey: _Survey) -> str | None:
+    """The name the others call a first-person narrator by ("Hello, Jake"): in a chapter with
+    first-person tags, the name quotes call most often that the narration never uses."""
+    text = chapter.text
+    spans = [(q.start, q.end) for q in quotes]
+    outside, k = 0, 0
+    for m in _FIRST_PERSON_TAG.finditer(text):
+        while k < len(spans) and spans[k][1] <= m.start():
+            k += 1
+        outside += k == len(spans) or spans[k][0] > m.start()
+    if outside < _FIRST_PERSON_TAGS:
+        return None
+    called: Counter[str] = Counter()
+    in_quotes: Counter[str] = Counter()
+    for q in quotes:
+        for m in _PROPER_NAME.finditer(text, q.inner_start, q.inner_end):
+            name = " ".join(m.group().split())
+            in_quotes[name] += 1
+            after = text[m.end() : m.end() + 1]
+            opens = m.start() == q.inner_start or _CALLED.search(text, q.inner_start, m.start())
+            if (not after or after in ",.!?;") and opens and all(survey.name_like(w) for w in name.split()):
+                called[name] += 1
+    heard = [n for n, c in called.most_common() if c >= _MIN_CALLED and survey.names[n] <= in_quotes[n] * 1.1]
+    if not heard:
+        return None
+    titled = {" ".join(n.split()[1:]) for n in in_quotes if _title(n)}
+    surname = next((n for n in heard[1:] if n in titled and " " not in n), None)
+    if " " not in heard[0] and heard[0] not in titled and surname is not None:
+        return f"{heard[0]} {surname}"  # "Jake" and "Monsieur Barnes": Jake Barnes
+    return heard[0]
 
 
 def _acting_names(text: str) -> list[str]:
@@ -109,6 +244,13 @@ def _acting_names(text: str) -> list[str]:
     ]
 
 
+def _title(surface: str) -> str | None:
+    """The title a name begins with, lower case and without its full stop ("mrs" for "Mrs. Bennet")."""
+    words = surface.split()
+    first = words[0].rstrip(".").lower()
+    return first if len(words) > 1 and first in TITLES else None
+
+
 def _base(surface: str) -> str:
     """The name without honorific suffix or title: "Mr. Darcy" -> "darcy", "Naruto-kun" -> "naruto"."""
     words = _HONORIFIC.sub("", surface).split()
@@ -117,51 +259,140 @@ def _base(surface: str) -> str:
     return key(" ".join(words))
 
 
-def _merge(counts: Counter[str]) -> list[tuple[str, list[str], int]]:
-    """Group surface forms naming the same person; (name, forms, tag count), most tags first. Forms
-    and ties keep the order the tags first use them in, never a set's (which changes with the hash
-    seed, and with it a character's gender and rank)."""
+def _full_names(survey: _Survey) -> dict[str, str]:
+    """The chapter's untitled names of two words written at least `_MIN_FULL` times, each word
+    written as a name ("Bill Gorton"), by their `key`, in the form written most."""
+    found: dict[str, str] = {}
+    for name, count in survey.names.most_common():
+        words = name.split()
+        if count >= _MIN_FULL and len(words) == 2 and key(words[0]) not in TITLES and all(survey.name_like(w) for w in words):
+            found.setdefault(key(name), name)
+    return found
+
+
+def _merge(counts: Counter[str], survey: _Survey, narrator: str | None = None) -> list[tuple[str, list[str], int]]:
+    """Group surface forms naming the same person; (name, forms, tag count), most tags first. A
+    one-word name joins the one longer name with that word (tagged, or written in full in the text:
+    "Bill" and "Bill Gorton"); with a family title, the one of that gender ("Mr. Crawford" and
+    "Henry Crawford"); "Mr.", "Mrs." and "Miss" with one surname are three people. The name shown
+    is the fullest form the book knows the character by (the narrator's as `narrator` gives it).
+    Forms and ties keep the order the tags first use them in, never a set's."""
     groups: dict[str, list[str]] = defaultdict(list)
     for surface in counts:
         groups[_base(surface)].append(surface)
-    # a one-word base joins the longer name that ends or begins with it, when only one does
-    for base in sorted(groups, key=len):
+    groups = {b: part for base, forms in groups.items() for b, part in _by_title(base, forms, survey)}
+    full = _full_names(survey)
+    for b in list(groups):
+        if " " not in b:
+            continue
+        shown = full.get(b)
+        if shown is not None and shown not in groups[b]:
+            groups[b].append(shown)
+    for b in sorted(groups, key=lambda b: (len(b), b)):
+        base, _, title = b.partition("|")
         if " " in base or base.startswith("the "):
             continue
-        longer = [b for b in groups if b != base and base in b.split() and not b.startswith("the ")]
-        titled = {s.split()[0] for s in groups[base] if len(s.split()) > 1}
-        if len(longer) == 1 and not titled:
-            groups[longer[0]].extend(groups.pop(base))
-    merged = []
-    for forms in groups.values():
-        titles = dict.fromkeys(f.split()[0].rstrip(".").lower() for f in forms if len(f.split()) > 1)
-        if len(titles) > 1 and titles.keys() & {"mr", "mrs", "miss"}:
-            for title in titles:  # Mr. and Mrs. Bennet are two people
-                part = [f for f in forms if f.split()[0].rstrip(".").lower() == title]
-                merged.append(part)
-        else:
-            merged.append(forms)
+        target = _longer(base, title, groups, full, survey)
+        if target is None:
+            continue
+        if target not in groups:
+            groups[target] = [full[target]]
+        groups[target].extend(groups.pop(b))
+    _join_roles(groups)
     result = []
-    for forms in merged:
-        name = max(forms, key=lambda f: (counts[f], len(f)))
-        result.append((name, forms, sum(counts[f] for f in forms)))
+    for forms in groups.values():
+        lines = sum(counts[f] for f in forms)
+        short = max((survey.names[f] for f in forms if len(f.split()) == 1), default=0)
+        shown = [f for f in forms if _fullness(f) < 2 or f == narrator or survey.names[f] >= _KNOWN_BY_FULL_NAME * short]
+        name = max(shown, key=lambda f: (_fullness(f), counts[f], survey.names[f], len(f)))
+        result.append((name, list(dict.fromkeys(forms)), lines))
     result.sort(key=lambda r: -r[2])
     return [r for r in result if r[2] >= 2 or not r[0].lower().startswith("the ")]
 
 
-def _gender(text: str, name: str, forms: list[str]) -> str | None:
-    """`male` or `female` from a title (the name's own first, then its other forms in the order the tags
-    first use them: never a set's hash order, which changes from run to run), else from the pronouns
+def _join_roles(groups: dict[str, list[str]]) -> None:
+    """Join "the count" to the one character titled so ("Count Mippipopolous"), in place."""
+    titled: dict[str, list[str]] = defaultdict(list)
+    for b, forms in groups.items():
+        for title in dict.fromkeys(_title(f) for f in forms):
+            if title is not None:
+                titled[title].append(b)
+    for b in [b for b in groups if b.startswith("the ") and len(b.split()) == 2]:
+        bearers = titled.get(b.split()[1], [])
+        if len(bearers) == 1 and bearers[0] in groups:
+            groups[bearers[0]].extend(groups.pop(b))
+
+
+def _fullness(surface: str) -> int:
+    """How full a name is: first and last name (2) over a title and name (1) over one word (0)."""
+    words = surface.split()
+    if len(words) == 1 or surface.lower().startswith("the "):
+        return 0
+    return 1 if _title(surface) else 2
+
+
+def _by_title(base: str, forms: list[str], survey: _Survey) -> list[tuple[str, list[str]]]:
+    """A name's forms split into people by family title: "Mr. Bennet", "Mrs. Bennet" and "Miss
+    Bennet" apart; the bare "Bennet" with the man, else with the title of the gender its pronouns
+    say. Keyed by base and title ("bennet|mrs"); a full name's part with its bare form keeps the
+    base ("john dashwood" beside "john dashwood|mrs"), and so does a name no family title splits."""
+    titles = dict.fromkeys(_title(f) for f in forms)
+    family = [t for t in titles if t in _FAMILY_TITLES]
+    if not family or (" " in base and len(family) < 2):
+        return [(base, forms)]
+    parts: dict[str | None, list[str]] = defaultdict(list)
+    for f in forms:
+        parts[_title(f)].append(f)
+    bare = parts.pop(None, [])
+    home = None
+    if bare:
+        gender = _votes_gender(sum((survey.votes[f] for f in bare), Counter()))
+        home = next((t for t in family if _FAMILY_TITLES[t] == "male"), None)
+        if home is None and gender == "female" and len(family) == 1:
+            home = family[0]
+        if home is None:
+            return [(base, bare), *((f"{base}|{t}", part) for t, part in parts.items())]
+        parts[home] = bare + parts[home]
+    return [(base if t == home and " " in base else f"{base}|{t}", part) for t, part in parts.items()]
+
+
+def _longer(base: str, title: str, groups: dict[str, list[str]], full: dict[str, str], survey: _Survey) -> str | None:
+    """The longer name a one-word name joins: the only one (tagged, or written in full) that holds
+    the word; with "Mr.", the only man's whose last word it is ("Mr. Crawford" for "Henry
+    Crawford"); "Mrs." and "Miss" join none (her first name is as often a daughter's or a sister's:
+    "Miss Steele" is Anne, the eldest, when Lucy Steele is the one named in full)."""
+    if title in ("mrs", "miss", "ms") or (title and title not in _FAMILY_TITLES):
+        return None
+    longer = [b for b in dict.fromkeys([*groups, *full]) if b != base and "|" not in b and not b.startswith("the ")
+              and base in b.split()]
+    if title:
+        wanted = _FAMILY_TITLES[title]
+        longer = [b for b in longer if b.split()[-1] == base and _gender_of(b, groups, full, survey) == wanted]
+    return longer[0] if len(longer) == 1 else None
+
+
+def _gender_of(b: str, groups: dict[str, list[str]], full: dict[str, str], survey: _Survey) -> str | None:
+    """The gender of the longer name `b` (a group's base), from its forms' pronouns and those of its
+    first name's group."""
+    forms = [*groups.get(b, ()), full.get(b, "")]
+    first = b.split()[0]
+    forms += groups.get(first, [])
+    return _gender(forms, survey)
+
+
+def _gender(forms: list[str], survey: _Survey) -> str | None:
+    """`male` or `female` from a title (the forms in the order given: the shown name first, then the
+    others in the order the tags first use them, never a set's hash order), else from the pronouns
     following their mentions."""
-    for form in (name, *(f for f in forms if f != name)):
+    for form in forms:
         gender = title_gender(form)
         if gender:
             return gender
-    votes = Counter()
-    for form in forms:
-        for m in re.finditer(rf"\b{re.escape(form)}\b", text):
-            for p in _PRONOUN_NEAR.findall(text, m.end(), m.end() + 80)[:2]:
-                votes["male" if p.lower() == "he" else "female"] += 1
+    return _votes_gender(sum((survey.votes[f] for f in forms if f), Counter()))
+
+
+def _votes_gender(votes: Counter[str]) -> str | None:
+    """The gender the pronouns after a name say, when one clearly outnumbers the other."""
     if votes["male"] > 1.5 * votes["female"]:
         return "male"
     if votes["female"] > 1.5 * votes["male"]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from audiodrama.attribution.characters import Person, key
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.tags import tag_after, tag_before
-from audiodrama.attribution.titles import FEMALE_TITLES, MALE_TITLES, TITLE_PATTERN, TITLES, title_gender
+from audiodrama.attribution.titles import TITLE_PATTERN, TITLES, title_gender
 from audiodrama.text.chapter import Chapter, Kind, word_set
 
 _PROPER_NAME = re.compile(
@@ -265,7 +265,8 @@ def _full_names(survey: _Survey) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, count in survey.names.most_common():
         words = name.split()
-        if count >= _MIN_FULL and len(words) == 2 and key(words[0]) not in TITLES and all(survey.name_like(w) for w in words):
+        if (count >= _MIN_FULL and len(words) == 2 and key(words[0]) not in TITLES
+                and all(survey.name_like(w) for w in words)):
             found.setdefault(key(name), name)
     return found
 
@@ -303,7 +304,8 @@ def _merge(counts: Counter[str], survey: _Survey, narrator: str | None = None) -
     for forms in groups.values():
         lines = sum(counts[f] for f in forms)
         short = max((survey.names[f] for f in forms if len(f.split()) == 1), default=0)
-        shown = [f for f in forms if _fullness(f) < 2 or f == narrator or survey.names[f] >= _KNOWN_BY_FULL_NAME * short]
+        shown = [f for f in forms
+                 if _fullness(f) < 2 or f == narrator or survey.names[f] >= _KNOWN_BY_FULL_NAME * short]
         name = max(shown, key=lambda f: (_fullness(f), counts[f], survey.names[f], len(f)))
         result.append((name, list(dict.fromkeys(forms)), lines))
     result.sort(key=lambda r: -r[2])

@@ -61,6 +61,8 @@ _FAMILY_TITLES = {"mr": "male", "mrs": "female", "miss": "female", "ms": "female
 _KNOWN_BY_FULL_NAME = 0.1
 """How often, against the one word the tags use, a full name must be written for the book to know
 the character by it ("James Harthouse" for "Harthouse"; not "Elizabeth Bennet" for "Elizabeth")."""
+_TOGETHER = 0.08
+"""The share of paragraphs naming both that makes a title and surname, and a first name, two people."""
 _MIN_FULL = 2
 """How often a full name no tag uses must be written to be taken for a character's."""
 
@@ -102,6 +104,8 @@ class _Survey:
     """For each whole name, the genders of the pronouns just after it (before the next name)."""
     lower: Counter[str] = field(default_factory=Counter)
     """How often each word is written in lower case."""
+    paragraphs: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    """For each whole name, the paragraphs (by their start) it is written in."""
 
     def name_like(self, word: str) -> bool:
         """True when `word` is written as a name: capitalised inside sentences more often than in
@@ -123,6 +127,7 @@ def _survey(chapter: Chapter) -> _Survey:
         for k, m in enumerate(found):
             name = " ".join(m.group().split())
             survey.names[name] += 1
+            survey.paragraphs[name].add(para.start)
             before = _WORD_BEFORE_NAME.search(text, max(para.start, m.start() - 20), m.start())
             words = name.split()
             if before and before.group(1)[0].islower():
@@ -261,11 +266,13 @@ def _base(surface: str) -> str:
 
 def _full_names(survey: _Survey) -> dict[str, str]:
     """The chapter's untitled names of two words written at least `_MIN_FULL` times, each word
-    written as a name ("Bill Gorton"), by their `key`, in the form written most."""
+    written as a name and the first never in lower case ("Bill Gorton", not "Admiral Crawford"),
+    by their `key`, in the form written most."""
     found: dict[str, str] = {}
     for name, count in survey.names.most_common():
         words = name.split()
         if (count >= _MIN_FULL and len(words) == 2 and key(words[0]) not in TITLES
+                and not _POSSESSIVE_END.search(name) and not survey.lower[words[0].lower()]
                 and all(survey.name_like(w) for w in words)):
             found.setdefault(key(name), name)
     return found
@@ -360,8 +367,9 @@ def _by_title(base: str, forms: list[str], survey: _Survey) -> list[tuple[str, l
 
 def _longer(base: str, title: str, groups: dict[str, list[str]], full: dict[str, str], survey: _Survey) -> str | None:
     """The longer name a one-word name joins: the only one (tagged, or written in full) that holds
-    the word; with "Mr.", the only man's whose last word it is ("Mr. Crawford" for "Henry
-    Crawford"); "Mrs." and "Miss" join none (her first name is as often a daughter's or a sister's:
+    the word; with "Mr.", the only man's (or maybe man's) whose last word it is ("Mr. Crawford"
+    for "Henry Crawford") unless his first name and the title are often written together (father
+    and son); "Mrs." and "Miss" join none (her first name is as often a daughter's or a sister's:
     "Miss Steele" is Anne, the eldest, when Lucy Steele is the one named in full)."""
     if title in ("mrs", "miss", "ms") or (title and title not in _FAMILY_TITLES):
         return None
@@ -369,8 +377,27 @@ def _longer(base: str, title: str, groups: dict[str, list[str]], full: dict[str,
               and base in b.split()]
     if title:
         wanted = _FAMILY_TITLES[title]
-        longer = [b for b in longer if b.split()[-1] == base and _gender_of(b, groups, full, survey) == wanted]
+        genders = {b: _gender_of(b, groups, full, survey) for b in longer if b.split()[-1] == base}
+        longer = [b for b, gender in genders.items() if gender in (wanted, None)]  # Thomas Gradgrind may be Mr.
+        if len(longer) != 1 or genders[longer[0]] != wanted:
+            return None
+        if _together(groups[f"{base}|{title}"], _first_names(longer[0], groups, full), survey):
+            return None
     return longer[0] if len(longer) == 1 else None
+
+
+def _first_names(b: str, groups: dict[str, list[str]], full: dict[str, str]) -> list[str]:
+    """The first name of the full name `b` as written ("George" for "george emerson")."""
+    written = [*groups.get(b, ()), full.get(b, "")]
+    return list(dict.fromkeys(f.split()[-2] for f in written if len(f.split()) > 1 and f.split()[-2] != "Mr."))
+
+
+def _together(forms: list[str], others: list[str], survey: _Survey) -> bool:
+    """True when two names are often written in the same paragraph (in more than `_TOGETHER` of
+    those of the rarer): two people ("Mr. Emerson" and his son George), not one called two ways."""
+    one = set().union(*(survey.paragraphs[f] for f in forms))
+    two = set().union(*(survey.paragraphs[f] for f in others))
+    return len(one & two) > _TOGETHER * min(len(one), len(two))
 
 
 def _gender_of(b: str, groups: dict[str, list[str]], full: dict[str, str], survey: _Survey) -> str | None:

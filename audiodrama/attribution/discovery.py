@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from audiodrama.attribution.characters import Person, key
+from audiodrama.attribution.epithets import is_epithet
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.tags import tag_after, tag_before
 from audiodrama.attribution.titles import TITLE_PATTERN, TITLES, title_gender
@@ -156,6 +157,8 @@ def discover_characters(chapter: Chapter, quotes: list[Quote] | None = None) -> 
     if len(counts) < _FEW_TAGGED:  # tags say "he" and "she": the names acting in the narration speak
         for name in _acting_names(text):
             counts[name] += 0  # a character, with no tagged line
+    for name in _apposed(text, [n for n in counts if is_epithet(n)]):
+        counts[name] += 0  # "Mr. Brownlow, the old gentleman": whom the tags' epithet stands for
     narrator = _narrator(chapter, quotes, survey)
     for form in dict.fromkeys([narrator, *narrator.split()] if narrator else []):
         counts[form] += 0
@@ -189,6 +192,19 @@ def _tagged(chapter: Chapter, quotes: list[Quote]) -> Counter[str]:
             name = _POSSESSIVE_END.sub("", _LEADING_CONJUNCTION.sub("", " ".join(tag.subject.split())))
             counts[name] += 1
     return counts
+
+
+def _apposed(text: str, epithets: list[str]) -> list[str]:
+    """The proper names the narration sets beside the epithets with a comma ("Mr. Brownlow, the
+    old gentleman")."""
+    if not epithets:
+        return []
+    words = "|".join(r"\s+".join(map(re.escape, e.split()[1:])) for e in epithets)
+    found = []
+    for m in re.finditer(rf"({_PROPER_NAME.pattern}),\s+(?i:the)\s+(?:{words})\b", text):
+        if proper_name_at(text, m.start(1), m.end(1)) == m.span(1):
+            found.append(" ".join(m.group(1).split()))
+    return list(dict.fromkeys(found))
 
 
 def _kept(name: str, survey: _Survey) -> bool:

@@ -1,0 +1,95 @@
+"""Descriptors tied to the named characters they stand for: an epithet ("the old gentleman", "the
+doctor") by the names the narration sets it beside, a kinship ("her mother") by the family name of
+the one the pronoun points at."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+
+from audiodrama.attribution.characters import Mention, Roster, key
+from audiodrama.text.chapter import word_set
+
+_KIN = {
+    **dict.fromkeys(("mother", "mamma", "mama", "wife"), "Mrs."),
+    **dict.fromkeys(("father", "papa", "husband"), "Mr."),
+}
+"""Kinship nouns and the family title of the relative they name ("her mother": Mrs. Bennet)."""
+_NOT_EPITHETS = word_set("other others one first second former latter same rest last next")
+"""Words that make "the ..." point back at whoever was last named, not at one character."""
+_EPITHET = re.compile(r"(?:the|a|an)\s+(?:[a-z][\w-]*\s+){0,2}([a-z][\w-]*)", re.IGNORECASE)
+"""A descriptor by an article and a noun: "the old gentleman", "the doctor"."""
+_NEAR = 600
+"""How far back (characters) a name may be from an epithet to be taken for whom it describes."""
+_APPOSITION = re.compile(r"\s*,\s*$")
+"""Only a comma between a name and an epithet: "Mr. Brownlow, the old gentleman"."""
+_APPOSED = 3
+"""What a name in apposition weighs against one that is only near."""
+_AT_HAND = 3000
+"""How recently (characters) a character must have been named to be the one an epithet describes."""
+_MIN_LINKS = 2
+"""How much evidence (an apposition, or two epithets near the name) ties an epithet to a name."""
+
+
+def is_epithet(subject: str) -> bool:
+    """True for a lower-case descriptor that may stand for a named character ("the old man"), not
+    for a name with an article ("the March Hare") or a pointer back ("the other")."""
+    m = _EPITHET.fullmatch(" ".join(subject.split()))
+    return bool(m) and subject[:1].lower() == "t" and m.group(1).islower() and m.group(1) not in _NOT_EPITHETS
+
+
+class Epithets:
+    """Which named characters each epithet of a chapter stands for, learnt from where the narration
+    uses it: the name it is set beside ("Mr. Brownlow, the old gentleman") or named just before it."""
+
+    def __init__(self, text: str, roster: Roster, mentions: list[Mention]) -> None:
+        self.text = text
+        self.roster = roster
+        self.named = [m for m in mentions if not any(is_epithet(n) for n in m.names)]
+        """Mentions of named characters, in order."""
+        self.starts = [m.start for m in self.named]
+        self._links: dict[str, Counter[str]] = {}
+
+    def links(self, epithet: str) -> Counter[str]:
+        """Evidence that `epithet` describes each named character, over the whole chapter."""
+        folded = key(epithet)
+        if folded not in self._links:
+            found: Counter[str] = Counter()
+            words = r"\s+".join(map(re.escape, epithet.split()[1:]))
+            for m in re.finditer(rf"\b(?i:the)\s+{words}\b", self.text):
+                k = bisect.bisect_left(self.starts, m.start()) - 1
+                if k < 0 or m.start() - self.named[k].end > _NEAR:
+                    continue
+                name = self.named[k].names[0]
+                apposed = _APPOSITION.fullmatch(self.text, self.named[k].end, m.start())
+                found[name] += _APPOSED if apposed else 1
+            self._links[folded] = found
+        return self._links[folded]
+
+    def stands_for(self, epithet: str, before: int, gender: str | None, avoid: str | None) -> str | None:
+        """The named character `epithet` stands for at offset `before`: of those named within
+        `_AT_HAND` before it (of `gender` or unknown, other than `avoid`), the one the chapter ties
+        to it most (at least `_MIN_LINKS`); None when none is."""
+        links = self.links(epithet)
+        if not links:
+            return None
+        first = bisect.bisect_left(self.starts, before - _AT_HAND)
+        last = bisect.bisect_left(self.starts, before)
+        near = {n for m in self.named[first:last] for n in m.names[:1]}
+        fits = [n for n in near if n != avoid and links[n] >= _MIN_LINKS
+                and self.roster.gender(n) in (gender, None)]
+        return max(fits, key=lambda n: (links[n], n)) if fits else None
+
+
+def kin(roster: Roster, person: str | None, noun: str) -> str | None:
+    """The relative `noun` names of `person` ("mother" of Elizabeth Bennet: Mrs. Bennet), by the
+    family name of `person`'s names and the relative's title; None when not exactly one fits."""
+    title = _KIN.get(noun.lower())
+    if person is None or title is None:
+        return None
+    found = roster.people.get(person)
+    forms = (person, *(found.aliases if found else ()))
+    surnames = {f.split()[-1] for f in forms if len(f.split()) > 1 and f.split()[-1][:1].isupper()}
+    relatives = {n for s in surnames for n in roster.lookup(f"{title} {s}") if n != person}
+    return relatives.pop() if len(relatives) == 1 else None

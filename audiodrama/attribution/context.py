@@ -165,7 +165,7 @@ class Context:
         if names:
             name = self.most_recent(names)
             if name is not None and is_epithet(name):  # a discovered "the girl": whom it stands for
-                linked = self.epithets.stands_for(tag.subject, tag.start, tag_gender(tag), None)
+                linked = self.epithets.stands_for(tag.subject, tag.start, tag_gender(tag), None, near=True)
                 return (linked, Found.DESCRIPTOR) if linked else (name, Found.NAME)
             return name, Found.NAME
         descriptor = DESCRIPTOR.match(tag.subject)

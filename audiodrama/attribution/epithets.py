@@ -50,9 +50,11 @@ class Epithets:
         """Mentions of named characters, in order."""
         self.starts = [m.start for m in self.named]
         self._links: dict[str, Counter[str]] = {}
+        self._apposed: dict[str, Counter[str]] = {}
 
-    def links(self, epithet: str) -> Counter[str]:
-        """Evidence that `epithet` describes each named character, over the whole chapter."""
+    def links(self, epithet: str, near: bool) -> Counter[str]:
+        """Evidence that `epithet` describes each named character, over the whole chapter: the
+        appositions only, or (`near`) the names just before it too."""
         folded = key(epithet)
         if folded not in self._links:
             found: Counter[str] = Counter()
@@ -64,14 +66,16 @@ class Epithets:
                 name = self.named[k].names[0]
                 apposed = _APPOSITION.fullmatch(self.text, self.named[k].end, m.start())
                 found[name] += _APPOSED if apposed else 1
+                self._apposed.setdefault(folded, Counter())[name] += _APPOSED if apposed else 0
             self._links[folded] = found
-        return self._links[folded]
+        return self._links[folded] if near else self._apposed.get(folded, Counter())
 
-    def stands_for(self, epithet: str, before: int, gender: str | None, avoid: str | None) -> str | None:
+    def stands_for(self, epithet: str, before: int, gender: str | None, avoid: str | None,
+                   near: bool = False) -> str | None:
         """The named character `epithet` stands for at offset `before`: of those named within
         `_AT_HAND` before it (of `gender` or unknown, other than `avoid`), the one the chapter ties
-        to it most (at least `_MIN_LINKS`); None when none is."""
-        links = self.links(epithet)
+        to it most (at least `_MIN_LINKS`, by `links`); None when none is."""
+        links = self.links(epithet, near)
         if not links:
             return None
         first = bisect.bisect_left(self.starts, before - _AT_HAND)

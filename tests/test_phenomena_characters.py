@@ -110,3 +110,13 @@ def test_her_mother_is_the_mother_of_the_daughter_her_points_at():
         'Just then the door opened. "Lizzy, you must marry him," her mother cried.\n'
     )
     assert speakers(text, cast) == ["Charlotte Lucas", "Elizabeth Bennet", "Mrs. Bennet"]
+
+
+def test_a_pointer_back_is_never_a_character():
+    # The Man Who Was Thursday: "said the other" is whoever of the two did not just speak
+    text = (
+        'Syme met Gregory on the lawn.\n\n"Well," said Syme.\n\n"Go on," said the other.\n\n'
+        '"No," said Syme.\n\n"Yes," said the other.\n'
+    )
+    assert "the other" not in names(text)
+    assert "the other" not in speakers(text)

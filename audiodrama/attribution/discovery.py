@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from audiodrama.attribution.characters import Person, key
-from audiodrama.attribution.epithets import is_epithet
+from audiodrama.attribution.epithets import NOT_EPITHETS, is_epithet
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.tags import tag_after, tag_before
 from audiodrama.attribution.titles import TITLE_PATTERN, TITLES, title_gender
@@ -209,10 +209,10 @@ def _apposed(text: str, epithets: list[str]) -> list[str]:
 
 def _kept(name: str, survey: _Survey) -> bool:
     """False for a tag subject that is no one's name: a title alone ("Miss"), a word that opens
-    sentences ("Yet", "Once"), a place ("India")."""
+    sentences ("Yet", "Once"), a place ("India"), a pointer back ("the other")."""
     words = name.split()
     if name.lower().startswith("the "):
-        return True
+        return len(words) < 2 or words[1].lower() not in NOT_EPITHETS  # not "the other"
     if len(words) == 1:
         return key(name) not in TITLES and survey.name_like(name)
     return not all(key(w) in TITLES for w in words) and (words[0] not in _NOT_NAMES or key(words[0]) in TITLES)

@@ -16,7 +16,7 @@ _KIN = {
     **dict.fromkeys(("father", "papa", "husband"), "Mr."),
 }
 """Kinship nouns and the family title of the relative they name ("her mother": Mrs. Bennet)."""
-_NOT_EPITHETS = word_set("other others one first second former latter same rest last next")
+NOT_EPITHETS = word_set("other others one first second former latter same rest last next")
 """Words that make "the ..." point back at whoever was last named, not at one character."""
 _EPITHET = re.compile(r"(?:the|a|an)\s+(?:[a-z][\w-]*\s+){0,2}([a-z][\w-]*)", re.IGNORECASE)
 """A descriptor by an article and a noun: "the old gentleman", "the doctor"."""
@@ -36,7 +36,7 @@ def is_epithet(subject: str) -> bool:
     """True for a lower-case descriptor that may stand for a named character ("the old man"), not
     for a name with an article ("the March Hare") or a pointer back ("the other")."""
     m = _EPITHET.fullmatch(" ".join(subject.split()))
-    return bool(m) and subject[:1].lower() == "t" and m.group(1).islower() and m.group(1) not in _NOT_EPITHETS
+    return bool(m) and subject[:1].lower() == "t" and m.group(1).islower() and m.group(1) not in NOT_EPITHETS
 
 
 class Epithets:

@@ -120,3 +120,17 @@ def test_a_pointer_back_is_never_a_character():
     )
     assert "the other" not in names(text)
     assert "the other" not in speakers(text)
+
+
+def test_discovered_genders_come_from_titles_written_before_first_names_not_surnames():
+    # The Sun Also Rises: "Lady Brett"; Northanger Abbey: "Mrs. Thorpe" is John Thorpe's mother
+    text = (
+        'Lady Brett came in. John Thorpe was there; Mrs. Thorpe too. Miss Louisa sat down.\n\n'
+        '"Hello," said Brett.\n\n"Well," said Thorpe.\n\n"Yes," said Mrs. Thorpe.\n\n'
+        '"No," said Brett.\n\n"Hm," said Thorpe.\n\n"So," said Louisa.\n\n"Ah," said Miss Louisa.\n'
+    )
+    found = {c.name: c for c in discover_characters(chapter_from_text(text))}
+    assert found["Brett"].gender == "female"
+    assert found["Thorpe"].gender != "female" and found["Mrs. Thorpe"].gender == "female"
+    louisa = next(c for c in found.values() if "Louisa" in (c.name, *c.aliases))
+    assert "Miss Louisa" in (louisa.name, *louisa.aliases) and louisa.gender == "female"

@@ -3,6 +3,7 @@ with the fuller forms the narration gives them, and a first-person narrator name
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from audiodrama.attribution.characters import Person, key
 from audiodrama.attribution.epithets import NOT_EPITHETS, is_epithet
 from audiodrama.attribution.quotes import Quote, find_quotes
-from audiodrama.attribution.tags import tag_after, tag_before
+from audiodrama.attribution.tags import GENDERED_NOUNS, tag_after, tag_before
 from audiodrama.attribution.titles import TITLE_PATTERN, TITLES, title_gender
 from audiodrama.text.chapter import Chapter, Kind, word_set
 
@@ -39,6 +40,8 @@ _FEW_TAGGED = 2
 """Below this many names in speech tags, names acting in the narration are characters too (beyond
 it they would be places as often as people: "Netherfield was let")."""
 _PRONOUN_NEAR = re.compile(r"\b(he|she)\b", re.IGNORECASE)
+_QUOTE_MARK = re.compile(r"[\"“”]")
+"""A quotation mark: the pronouns past it are someone's speech, not the narration's."""
 _LEADING_CONJUNCTION = re.compile(r"^(?:And|But|Or|Then|So|Yet|Now)\s+")
 """A conjunction a tag's subject may begin with ("And Potapitch said"): not part of the name."""
 _POSSESSIVE_END = re.compile(r"['’]s$")
@@ -105,7 +108,16 @@ class _Survey:
     """For each whole name, the genders of the pronouns just after it (before the next name)."""
     lower: Counter[str] = field(default_factory=Counter)
     """How often each word is written in lower case."""
+    titled: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    """For each word, the genders of the titles written before it ("Lady Brett")."""
     paragraphs: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    @functools.cached_property
+    def surnames(self) -> set[str]:
+        """Words written after "Mrs.", or last in a full name ("Thorpe" of "Mrs. Thorpe" and "John
+        Thorpe"; not "Edmund" of "Poor Edmund", nor "Robert" of "Mr. Robert")."""
+        married = {n.split()[1] for n in self.names if len(n.split()) == 2 and _title(n) == "mrs"}
+        return married | {n.split()[1] for n in _full_names(self, 1).values()}
     """For each whole name, the paragraphs (by their start) it is written in."""
 
     def name_like(self, word: str) -> bool:
@@ -127,17 +139,23 @@ def _survey(chapter: Chapter) -> _Survey:
         found = list(_PROPER_NAME.finditer(text, para.start, para.end))
         for k, m in enumerate(found):
             name = " ".join(m.group().split())
+            words = name.split()
             survey.names[name] += 1
+            gender = title_gender(name)
+            if gender:
+                survey.titled[words[-1]][gender] += 1  # "Lady Brett": Brett is a woman
+                if len(words) > 2:
+                    survey.titled[words[1]][gender] += 1
             survey.paragraphs[name].add(para.start)
             before = _WORD_BEFORE_NAME.search(text, max(para.start, m.start() - 20), m.start())
-            words = name.split()
             if before and before.group(1)[0].islower():
                 survey.inside[words[0]] += 1
                 survey.placed[words[0]] += before.group(1) in _PLACE_WORDS
             for word in words[1:]:
                 survey.inside[word] += 1
             until = min(para.end, m.end() + 80, found[k + 1].start() if k + 1 < len(found) else para.end)
-            for p in _PRONOUN_NEAR.findall(text, m.end(), until)[:2]:
+            quote = _QUOTE_MARK.search(text, m.end(), until)
+            for p in _PRONOUN_NEAR.findall(text, m.end(), quote.start() if quote else until)[:2]:
                 survey.votes[name]["male" if p.lower() == "he" else "female"] += 1
     return survey
 
@@ -280,14 +298,14 @@ def _base(surface: str) -> str:
     return key(" ".join(words))
 
 
-def _full_names(survey: _Survey) -> dict[str, str]:
-    """The chapter's untitled names of two words written at least `_MIN_FULL` times, each word
+def _full_names(survey: _Survey, least: int = _MIN_FULL) -> dict[str, str]:
+    """The chapter's untitled names of two words written at least `least` times, each word
     written as a name and the first never in lower case ("Bill Gorton", not "Admiral Crawford"),
     by their `key`, in the form written most."""
     found: dict[str, str] = {}
     for name, count in survey.names.most_common():
         words = name.split()
-        if (count >= _MIN_FULL and len(words) == 2 and key(words[0]) not in TITLES
+        if (count >= least and len(words) == 2 and key(words[0]) not in TITLES
                 and not _POSSESSIVE_END.search(name) and not survey.lower[words[0].lower()]
                 and all(survey.name_like(w) for w in words)):
             found.setdefault(key(name), name)
@@ -359,11 +377,13 @@ def _fullness(surface: str) -> int:
 def _by_title(base: str, forms: list[str], survey: _Survey) -> list[tuple[str, list[str]]]:
     """A name's forms split into people by family title: "Mr. Bennet", "Mrs. Bennet" and "Miss
     Bennet" apart; the bare "Bennet" with the man, else with the title of the gender its pronouns
-    say. Keyed by base and title ("bennet|mrs"); a full name's part with its bare form keeps the
-    base ("john dashwood" beside "john dashwood|mrs"), and so does a name no family title splits."""
+    say, or when it is a first name they do not deny ("Miss Louisa" and "Louisa"). Keyed by base
+    and title ("bennet|mrs"); a full name's part with its bare form keeps the base ("john
+    dashwood" beside "john dashwood|mrs"), and so does a full name no family title splits but
+    "Mrs." (Mr. James Harthouse and James Harthouse are one man; Mrs. John Dashwood is his wife)."""
     titles = dict.fromkeys(_title(f) for f in forms)
     family = [t for t in titles if t in _FAMILY_TITLES]
-    if not family or (" " in base and len(family) < 2):
+    if not family or (" " in base and (len(titles) == 1 or (len(family) < 2 and "mrs" not in family))):
         return [(base, forms)]
     parts: dict[str | None, list[str]] = defaultdict(list)
     for f in forms:
@@ -373,7 +393,8 @@ def _by_title(base: str, forms: list[str], survey: _Survey) -> list[tuple[str, l
     if bare:
         gender = _votes_gender(sum((survey.votes[f] for f in bare), Counter()))
         home = next((t for t in family if _FAMILY_TITLES[t] == "male"), None)
-        if home is None and gender == "female" and len(family) == 1:
+        first_name = bare[0] not in survey.surnames
+        if home is None and len(family) == 1 and (gender == "female" or (gender is None and first_name)):
             home = family[0]
         if home is None:
             return [(base, bare), *((f"{base}|{t}", part) for t, part in parts.items())]
@@ -426,14 +447,23 @@ def _gender_of(b: str, groups: dict[str, list[str]], full: dict[str, str], surve
 
 
 def _gender(forms: list[str], survey: _Survey) -> str | None:
-    """`male` or `female` from a title (the forms in the order given: the shown name first, then the
-    others in the order the tags first use them, never a set's hash order), else from the pronouns
-    following their mentions."""
+    """`male` or `female` from a title or a description's noun (the forms in the order given: the
+    shown name first, then the others in the order the tags first use them, never a set's hash
+    order), else from the titles the text writes before its one-word forms ("Lady Brett"), else
+    from the pronouns following their mentions. A surname's titles are its family's, not its own."""
     for form in forms:
-        gender = title_gender(form)
+        gender = title_gender(form) or _noun_gender(form)
         if gender:
             return gender
-    return _votes_gender(sum((survey.votes[f] for f in forms if f), Counter()))
+    titled = _votes_gender(sum((survey.titled[f] for f in forms if f and " " not in f and f not in survey.surnames),
+                               Counter()))
+    return titled or _votes_gender(sum((survey.votes[f] for f in forms if f), Counter()))
+
+
+def _noun_gender(form: str) -> str | None:
+    """The gender of the noun of a name by description ("the Queen", "the old gentleman")."""
+    words = form.split()
+    return GENDERED_NOUNS.get(words[-1].lower()) if len(words) > 1 and words[0].lower() == "the" else None
 
 
 def _votes_gender(votes: Counter[str]) -> str | None:

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 
 from audiodrama.attribution.characters import Mention, Roster, key
+from audiodrama.attribution.tags import GENDERED_NOUNS
 from audiodrama.text.chapter import word_set
 
 _KIN = {
@@ -41,7 +42,8 @@ def is_epithet(subject: str) -> bool:
 
 class Epithets:
     """Which named characters each epithet of a chapter stands for, learnt from where the narration
-    uses it: the name it is set beside ("Mr. Brownlow, the old gentleman") or named just before it."""
+    uses it: the name it is set beside ("Mr. Brownlow, the old gentleman") or named just before it
+    (of the epithet's gender), for how much more often than that name comes at all."""
 
     def __init__(self, text: str, roster: Roster, mentions: list[Mention]) -> None:
         self.text = text
@@ -49,6 +51,8 @@ class Epithets:
         self.named = [m for m in mentions if not any(is_epithet(n) for n in m.names)]
         """Mentions of named characters, in order."""
         self.starts = [m.start for m in self.named]
+        self.named_times = Counter(m.names[0] for m in self.named)
+        """How often each named character is named."""
         self._links: dict[str, Counter[str]] = {}
         self._apposed: dict[str, Counter[str]] = {}
 
@@ -59,8 +63,11 @@ class Epithets:
         if folded not in self._links:
             found: Counter[str] = Counter()
             words = r"\s+".join(map(re.escape, epithet.split()[1:]))
+            gender = GENDERED_NOUNS.get(epithet.split()[-1].lower())
             for m in re.finditer(rf"\b(?i:the)\s+{words}\b", self.text):
                 k = bisect.bisect_left(self.starts, m.start()) - 1
+                while k >= 0 and not self._fits(self.named[k].names[0], gender):
+                    k -= 1  # "the girl" describes no man named before her
                 if k < 0 or m.start() - self.named[k].end > _NEAR:
                     continue
                 name = self.named[k].names[0]
@@ -69,6 +76,10 @@ class Epithets:
                 self._apposed.setdefault(folded, Counter())[name] += _APPOSED if apposed else 0
             self._links[folded] = found
         return self._links[folded] if near else self._apposed.get(folded, Counter())
+
+    def _fits(self, name: str, gender: str | None) -> bool:
+        """True when `name` may be of `gender` (any, when None)."""
+        return gender is None or self.roster.gender(name) in (gender, None)
 
     def stands_for(self, epithet: str, before: int, gender: str | None, avoid: str | None,
                    near: bool = False) -> str | None:
@@ -81,9 +92,10 @@ class Epithets:
         first = bisect.bisect_left(self.starts, before - _AT_HAND)
         last = bisect.bisect_left(self.starts, before)
         near = {n for m in self.named[first:last] for n in m.names[:1]}
-        fits = [n for n in near if n != avoid and links[n] >= _MIN_LINKS
-                and self.roster.gender(n) in (gender, None)]
-        return max(fits, key=lambda n: (links[n], n)) if fits else None
+        fits = [n for n in near if n != avoid and links[n] >= _MIN_LINKS and self._fits(n, gender)]
+        # by how much more often the epithet follows the name than names come at all (Oliver is
+        # named before "the old gentleman" often because he is named everywhere)
+        return max(fits, key=lambda n: (links[n] / self.named_times[n], n)) if fits else None
 
 
 def kin(roster: Roster, person: str | None, noun: str) -> str | None:

@@ -134,3 +134,15 @@ def test_discovered_genders_come_from_titles_written_before_first_names_not_surn
     assert found["Thorpe"].gender != "female" and found["Mrs. Thorpe"].gender == "female"
     louisa = next(c for c in found.values() if "Louisa" in (c.name, *c.aliases))
     assert "Miss Louisa" in (louisa.name, *louisa.aliases) and louisa.gender == "female"
+
+
+def test_an_adverb_before_a_name_and_what_was_said_are_no_characters():
+    # A Handful of Dust: "Presently Tony said"; Oliver Twist: "was the reply", "said the girl firmly"
+    text = (
+        'Tony and Brenda sat at breakfast; later Tony read.\n\n"Well," said Tony.\n\n'
+        'Presently Tony said, "Shall we go?"\n\n"No," was the reply.\n\n"Never," was the reply.\n\n'
+        '"I will not," said the girl firmly.\n\n"You shall," said the girl firmly.\n'
+    )
+    found = set(names(text))
+    assert "Tony" in found
+    assert not found & {"Presently Tony", "the reply", "the girl firmly"}

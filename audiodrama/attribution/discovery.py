@@ -170,13 +170,16 @@ def discover_characters(chapter: Chapter, quotes: list[Quote] | None = None) -> 
     text = chapter.text
     quotes = find_quotes(chapter) if quotes is None else quotes
     survey = _survey(chapter)
-    counts = _tagged(chapter, quotes)
+    counts: Counter[str] = Counter()
+    for name, n in _tagged(chapter, quotes).items():
+        counts[_trimmed(name, survey)] += n
     counts = Counter({name: n for name, n in counts.items() if _kept(name, survey)})
     if len(counts) < _FEW_TAGGED:  # tags say "he" and "she": the names acting in the narration speak
         for name in _acting_names(text):
             counts[name] += 0  # a character, with no tagged line
     for name in _apposed(text, [n for n in counts if is_epithet(n)]):
-        counts[name] += 0  # "Mr. Brownlow, the old gentleman": whom the tags' epithet stands for
+        if _kept(name, survey):
+            counts[name] += 0  # "Mr. Brownlow, the old gentleman": whom the tags' epithet stands for
     narrator = _narrator(chapter, quotes, survey)
     for form in dict.fromkeys([narrator, *narrator.split()] if narrator else []):
         counts[form] += 0
@@ -210,6 +213,17 @@ def _tagged(chapter: Chapter, quotes: list[Quote]) -> Counter[str]:
             name = _POSSESSIVE_END.sub("", _LEADING_CONJUNCTION.sub("", " ".join(tag.subject.split())))
             counts[name] += 1
     return counts
+
+
+def _trimmed(name: str, survey: _Survey) -> str:
+    """A tag's subject without a word before the name that the text does not write as a name
+    ("Presently Tony") nor an adverb after a description ("the girl firmly")."""
+    words = name.split()
+    if words[0].lower() == "the":
+        return " ".join(words[:-1]) if len(words) > 2 and words[-1].endswith("ly") else name
+    if len(words) > 1 and key(words[0]) not in TITLES and not survey.name_like(words[0]):
+        return " ".join(words[1:])
+    return name
 
 
 def _apposed(text: str, epithets: list[str]) -> list[str]:

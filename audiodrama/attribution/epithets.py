@@ -17,8 +17,10 @@ _KIN = {
     **dict.fromkeys(("father", "papa", "husband"), "Mr."),
 }
 """Kinship nouns and the family title of the relative they name ("her mother": Mrs. Bennet)."""
-NOT_EPITHETS = word_set("other others one first second former latter same rest last next")
-"""Words that make "the ..." point back at whoever was last named, not at one character."""
+NOT_EPITHETS = word_set("other others one first second third former latter same rest last next reply answer "
+                        "response rejoinder retort voice door")
+"""Words that make "the ..." point back at whoever was last named, or name what was said, not
+one character ("the other", "was the reply")."""
 _EPITHET = re.compile(r"(?:the|a|an)\s+(?:[a-z][\w-]*\s+){0,2}([a-z][\w-]*)", re.IGNORECASE)
 """A descriptor by an article and a noun: "the old gentleman", "the doctor"."""
 _NEAR = 600

@@ -146,3 +146,17 @@ def test_an_adverb_before_a_name_and_what_was_said_are_no_characters():
     found = set(names(text))
     assert "Tony" in found
     assert not found & {"Presently Tony", "the reply", "the girl firmly"}
+
+
+def test_a_married_daughter_s_father_is_not_her_husband():
+    # Hard Times: Louisa, now Mrs. Bounderby; "said her father" is Mr. Gradgrind, not Mr. Bounderby
+    cast = Cast(characters=(
+        Character("Louisa Bounderby", ("Louisa", "Mrs. Bounderby"), "female"),
+        Character("Josiah Bounderby", ("Mr. Bounderby",), "male"),
+        Character("Thomas Gradgrind", ("Mr. Gradgrind",), "male"),
+    ))
+    text = (
+        "Mr. Bounderby had gone to town. Mr. Gradgrind sat with Louisa in the study.\n\n"
+        '"Father," said Louisa.\n\n"My dear," said her father.\n'
+    )
+    assert speakers(text, cast) == ["Louisa Bounderby", "Thomas Gradgrind"]

@@ -17,6 +17,8 @@ _KIN = {
     **dict.fromkeys(("father", "papa", "husband"), "Mr."),
 }
 """Kinship nouns and the family title of the relative they name ("her mother": Mrs. Bennet)."""
+_PARENTS = word_set("mother mamma mama father papa")
+"""Kinship nouns naming a parent, whose family name a married daughter no longer bears."""
 NOT_EPITHETS = word_set("other others one first second third former latter same rest last next reply answer "
                         "response rejoinder retort voice door")
 """Words that make "the ..." point back at whoever was last named, or name what was said, not
@@ -102,12 +104,15 @@ class Epithets:
 
 def kin(roster: Roster, person: str | None, noun: str) -> str | None:
     """The relative `noun` names of `person` ("mother" of Elizabeth Bennet: Mrs. Bennet), by the
-    family name of `person`'s names and the relative's title; None when not exactly one fits."""
+    family name of `person`'s names and the relative's title; None when not exactly one fits, or
+    for the parents of a married woman (Mrs. Bounderby's father is Mr. Gradgrind)."""
     title = _KIN.get(noun.lower())
     if person is None or title is None:
         return None
     found = roster.people.get(person)
     forms = (person, *(found.aliases if found else ()))
+    if noun.lower() in _PARENTS and any(key(f).startswith("mrs ") for f in forms):
+        return None  # a wife's family name is her husband's, not her parents'
     surnames = {f.split()[-1] for f in forms if len(f.split()) > 1 and f.split()[-1][:1].isupper()}
     relatives = {n for s in surnames for n in roster.lookup(f"{title} {s}") if n != person}
     return relatives.pop() if len(relatives) == 1 else None

@@ -160,3 +160,12 @@ def test_a_married_daughter_s_father_is_not_her_husband():
         '"Father," said Louisa.\n\n"My dear," said her father.\n'
     )
     assert speakers(text, cast) == ["Louisa Bounderby", "Thomas Gradgrind"]
+
+
+def test_a_name_with_another_title_keeps_it_and_joins_no_full_name():
+    # Sense and Sensibility: "Sir John" (Middleton) is not John Dashwood
+    text = (
+        "John Dashwood rode over; John Dashwood was cold.\n\n"
+        '"Welcome," said Sir John.\n\n"Thank you," said John Dashwood.\n\n"Come in," said Sir John.\n'
+    )
+    assert speakers(text) == ["Sir John", "John Dashwood", "Sir John"]

@@ -245,9 +245,12 @@ def _longer(base: str, title: str, groups: dict[str, list[str]], full: dict[str,
     the word; with "Mr.", the only man's (or maybe man's) whose last word it is ("Mr. Crawford"
     for "Henry Crawford") unless his first name and the title are often written together (father
     and son); "Mrs." and "Miss" join none (her first name is as often a daughter's or a sister's:
-    "Miss Steele" is Anne, the eldest, when Lucy Steele is the one named in full)."""
+    "Miss Steele" is Anne, the eldest, when Lucy Steele is the one named in full), nor does a name
+    the tags also give with another title ("Sir John")."""
     if title in ("mrs", "miss", "ms") or (title and title not in _FAMILY_TITLES):
         return None
+    if not title and any(title_of(f) for f in groups[base]):
+        return None  # "Sir John" is not John Dashwood, nor "Colonel Fitzwilliam" Fitzwilliam Darcy
     longer = [b for b in dict.fromkeys([*groups, *full]) if b != base and "|" not in b and not b.startswith("the ")
               and base in b.split()]
     if title:

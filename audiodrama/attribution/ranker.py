@@ -7,11 +7,15 @@ The weights are trained by `scripts/train_attribution.py` on the dev corpus and 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from audiodrama.attribution.decisions import Decision
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "speaker_model.json"
 
@@ -57,6 +61,9 @@ BASE = (
     "tagged_even_after",  # a tag names the candidate an even number of turns later
     "tagged_odd_after",  # ... an odd number of turns later
     "tagged_in_exchange",  # a tag names the candidate in the same run of quote paragraphs
+    "talked_about",  # share of the run's other turns (up to 3) that name the candidate inside quotes, not calling
+    "talked_about_only",  # ... and no tag names the candidate in the run
+    "outsider",  # tags name two or more characters in the run, the candidate not
 )
 """The features that neither depend on the turn history nor on the tag's gender."""
 
@@ -78,6 +85,12 @@ candidate's gender ("said she": who the pronoun refers to weighs salience differ
 
 FEATURES = (*BASE, *(f"gendered_{name}" for name in GENDERED), *HISTORY)
 """Feature names, in the order of the weight vector."""
+ANY_BASIS = "*"
+"""The calibration curve for decisions whose basis has no curve of its own."""
+
+Curve = tuple[tuple[float, ...], tuple[float, ...]]
+"""A monotone calibration curve: raw confidences (ascending) and the probabilities of being right
+they map to, interpolated linearly between."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,16 @@ class Ranker:
 
     weights: np.ndarray
     """One weight per name in `FEATURES`."""
+    calibration: dict[str, Curve] = field(default_factory=dict)
+    """Per decision basis (`Decision.basis`, `ANY_BASIS` for the rest), the curve that turns a raw
+    confidence into the probability that the decision is right; empty: confidences stay raw."""
+
+    def calibrated(self, decision: Decision) -> Decision:
+        """`decision` with its confidence calibrated (unchanged without calibration)."""
+        curve = self.calibration.get(decision.basis) or self.calibration.get(ANY_BASIS)
+        if curve is None or decision.speaker is None:
+            return decision
+        return replace(decision, confidence=float(np.interp(decision.confidence, *curve)))
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """P(candidate speaks) for each row of `features` (candidates x FEATURES)."""
@@ -96,15 +119,18 @@ class Ranker:
     def to_json(self, **info) -> str:
         """The model file's text, with `info` (training data, figures) kept beside the weights."""
         weights = dict(zip(FEATURES, (round(float(w), 5) for w in self.weights), strict=True))
-        return json.dumps({"weights": weights, **info}, indent=1) + "\n"
+        curves = {basis: {"raw": list(raw), "calibrated": list(cal)} for basis, (raw, cal) in self.calibration.items()}
+        return json.dumps({"weights": weights, "calibration": curves, **info}, indent=1) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> Ranker:
         """A ranker from a model file's text; ValueError when its features are not `FEATURES`."""
-        weights = json.loads(text)["weights"]
+        model = json.loads(text)
+        weights = model["weights"]
         if tuple(weights) != FEATURES:
             raise ValueError("the speaker model was trained on other features; retrain it")
-        return cls(np.array([weights[f] for f in FEATURES], dtype=float))
+        curves = {basis: (tuple(c["raw"]), tuple(c["calibrated"])) for basis, c in model.get("calibration", {}).items()}
+        return cls(np.array([weights[f] for f in FEATURES], dtype=float), curves)
 
 
 @cache

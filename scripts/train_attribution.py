@@ -11,9 +11,9 @@ model's decisions on each next pass.
 Leave one out: every folder of corpus/pdnc-dev and corpus/seeds is held out in turn, the model
 trained on the rest, and the held-out text scored as the attribution scorer scores it, with its
 cast and without (characters discovered), by quote kind. That figure, not the in-sample one,
-predicts a new book. The confidence calibration (an isotonic curve per decision basis, fitted on
-held-out decisions) is itself judged leave one out: each text's decisions calibrated by curves
-fitted on the other texts' held-out decisions.
+predicts a new book. The confidence calibration (a logistic model over what decided, the raw
+confidence and the chosen candidate's features, fitted on held-out decisions) is itself judged
+leave one out: each text's decisions calibrated by a model fitted on the other texts'.
 
 One command retrains, writes audiodrama/data/speaker_model.json (trained on everything) and
 regenerates the Parser section (scripts/bench_parser.py: throughput and the scorer's figures).
@@ -25,21 +25,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from bench_parser import KINDS, cast_of, section, write_section
-from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from audiodrama.attribution import roster_for
 from audiodrama.attribution.characters import Roster
 from audiodrama.attribution.decisions import Decision, Example
+from audiodrama.attribution.features import chosen_row
 from audiodrama.attribution.quotes import Quote, find_quotes
-from audiodrama.attribution.ranker import ANY_BASIS, FEATURES, MODEL_PATH, Curve, Ranker
+from audiodrama.attribution.ranker import ANY_BASIS, FEATURES, MODEL_PATH, Confidence, Ranker
 from audiodrama.attribution.speakers import decide_speakers
 from audiodrama.casting.cast import load_cast
 from audiodrama.text.chapter import Chapter, chapter_from_text
@@ -49,8 +51,8 @@ BINS = 10
 """Equal-width confidence bins of the expected calibration error."""
 LOWEST = 0.2
 """The share of least confident lines whose share of all errors is reported."""
-_OWN_CURVE = 150
-"""Held-out decisions a basis needs for a calibration curve of its own."""
+_OWN_BIAS = 50
+"""Held-out decisions a basis needs for a bias of its own in the confidence model."""
 
 
 @dataclass(frozen=True)
@@ -180,14 +182,17 @@ def train(texts: list[Text], passes: int, c: float, first: dict[str, tuple[np.nd
     return ranker
 
 
-Point = tuple[str, float, bool]
-"""A held-out decision for calibration: its basis, raw confidence, and whether it is right."""
+Point = tuple[str, float, np.ndarray | None, bool]
+"""A held-out decision for calibration: its basis, raw confidence, the chosen candidate's
+features (when the ranker chose), and whether it is right."""
 
 
-def points(text: Text, decisions: list[Decision]) -> list[Point]:
+def points(text: Text, decisions: list[Decision], examples: list[Example]) -> list[Point]:
     """The calibration points of a text's decisions (quotations matching a gold one)."""
-    return [(d.basis, d.confidence, (d.speaker or "").casefold() in names)
-            for d, names in zip(decisions, gold_of_quotes(text), strict=True) if names]
+    rows = {ex.quote: ex for ex in examples}
+    return [(d.basis, d.confidence, chosen_row(rows[i].candidates, rows[i].features, d.speaker) if i in rows else None,
+             (d.speaker or "").casefold() in names)
+            for i, (d, names) in enumerate(zip(decisions, gold_of_quotes(text), strict=True)) if names]
 
 
 def held_out(texts: list[Text], passes: int, c: float, truth: bool) -> tuple[Ranker, dict, dict[str, list[Point]]]:
@@ -198,9 +203,9 @@ def held_out(texts: list[Text], passes: int, c: float, truth: bool) -> tuple[Ran
     figures, held_points = {}, {}
     for held in texts:
         model = train([t for t in texts if t is not held], passes, c, first)
-        decisions = run(held, model)[0]
+        decisions, examples = run(held, model)
         speakers = [d.speaker for d in decisions]
-        held_points[held.name] = points(held, decisions)
+        held_points[held.name] = points(held, decisions, examples)
         figures[held.name] = {
             "rules": accuracy(held, [d.speaker for d in run(held, None)[0]]),
             "held_out": accuracy(held, speakers),
@@ -211,31 +216,36 @@ def held_out(texts: list[Text], passes: int, c: float, truth: bool) -> tuple[Ran
     return final, figures, held_points
 
 
-def curves(data: list[Point]) -> dict[str, Curve]:
-    """An isotonic calibration curve per basis with enough decisions, and one over all for the rest."""
-    by_basis: dict[str, list[Point]] = {ANY_BASIS: data}
-    for p in data:
-        by_basis.setdefault(p[0], []).append(p)
-    out = {}
-    for basis, rows in by_basis.items():
-        if len(rows) < _OWN_CURVE:
-            continue
-        raw = np.array([r[1] for r in rows])
-        right = np.array([r[2] for r in rows], dtype=float)
-        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, right)
-        xs, ys = iso.X_thresholds_, iso.y_thresholds_
-        out[basis] = (tuple(round(float(x), 4) for x in xs), tuple(round(float(y), 4) for y in ys))
-    return out
+def fit_confidence(data: list[Point]) -> Confidence:
+    """The confidence model fitted on held-out decisions: a logistic regression over their basis
+    (one-hot; bases seen fewer than `_OWN_BIAS` times share `ANY_BASIS`), raw log odds and chosen features."""
+    seen = Counter(p[0] for p in data)
+    bases = [b for b, n in seen.items() if n >= _OWN_BIAS] + [ANY_BASIS]
+    x = np.array([confidence_inputs(p, bases) for p in data])
+    y = np.array([p[3] for p in data], dtype=float)
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(x, y)
+    w, b0 = model.coef_[0], float(model.intercept_[0])
+    bias = {basis: b0 + float(w[i]) for i, basis in enumerate(bases)}
+    return Confidence(bias, float(w[len(bases)]), w[len(bases) + 1 :].copy())
+
+
+def confidence_inputs(p: Point, bases: list[str]) -> list[float]:
+    """The confidence model's inputs for one decision: basis one-hot, raw log odds, chosen features."""
+    onehot = [0.0] * len(bases)
+    onehot[bases.index(p[0]) if p[0] in bases else -1] = 1.0
+    raw = min(max(p[1], 1e-4), 1 - 1e-4)
+    row = p[2] if p[2] is not None else np.zeros(len(FEATURES))
+    return [*onehot, math.log(raw / (1 - raw)), *row.tolist()]
 
 
 def calibration_report(held_points: dict[str, list[Point]]) -> dict:
     """Expected calibration error and the share of errors among the least confident lines, before
-    and after calibration, each text's decisions calibrated by curves fitted on the other texts."""
+    and after calibration, each text's decisions calibrated by a model fitted on the other texts'."""
     raw, calibrated = [], []
     for name, pts in held_points.items():
-        others = Ranker(np.zeros(len(FEATURES)), curves([p for n, ps in held_points.items() if n != name for p in ps]))
-        raw += [(p[1], p[2]) for p in pts]
-        calibrated += [(others.calibrated(Decision("x", p[1], "", basis=p[0])).confidence, p[2]) for p in pts]
+        others = fit_confidence([p for n, ps in held_points.items() if n != name for p in ps])
+        raw += [(p[1], p[3]) for p in pts]
+        calibrated += [(others(p[0], p[1], p[2]) if p[1] > 0 else p[1], p[3]) for p in pts]
     return {"raw": judge(raw), "calibrated": judge(calibrated), "decisions": len(raw)}
 
 
@@ -287,7 +297,7 @@ def main() -> int:
     pdnc = sorted(p for p in (corpus / "pdnc-dev").iterdir() if (p / "gold.jsonl").exists())
     texts = [load(p) for p in seeds + pdnc]
     final, figures, held_points = held_out(texts, a.passes, a.c, a.history == "true")
-    final = replace(final, calibration=curves([p for pts in held_points.values() for p in pts]))
+    final = replace(final, confidence=fit_confidence([p for pts in held_points.values() for p in pts]))
     summary = {
         "seeds": totals(figures, [p.name for p in seeds]),
         "pdnc_dev": totals(figures, [p.name for p in pdnc]),
@@ -298,7 +308,7 @@ def main() -> int:
         return 0
     info = {
         "learner": f"scikit-learn LogisticRegression(C={a.c}), {a.passes} pass(es), first on the {a.history} history;"
-                   " isotonic confidence calibration per decision basis",
+                   " logistic confidence calibration",
         "trained_on": [t.name for t in texts],
         "accuracy": summary,
         "per_text": {n: {k: [c, t] for k, (c, t) in f.items()} for n, f in figures.items()},

@@ -148,6 +148,11 @@ def history_features(
     return on
 
 
+def chosen_row(candidates: Sequence[str], rows: np.ndarray | None, speaker: str | None) -> np.ndarray | None:
+    """The features of the candidate chosen (`speaker`) among `candidates` (`rows`: theirs), when the ranker chose."""
+    return rows[candidates.index(speaker)] if rows is not None and speaker in candidates else None
+
+
 def rule_columns(rule: Decision, candidate: str) -> tuple[bool, float]:
     """The `rule` and `rule_confidence` features of a candidate."""
     return rule.speaker == candidate, rule.confidence if rule.speaker == candidate else 0.0

@@ -21,7 +21,7 @@ from audiodrama.attribution.context import (
 )
 from audiodrama.attribution.decisions import NOBODY, Decision, Example, Found, Rule, basis, taking_turns
 from audiodrama.attribution.decoding import Group, decode_exchanges
-from audiodrama.attribution.features import FIXED_FEATURES, candidate_features, ranked
+from audiodrama.attribution.features import FIXED_FEATURES, candidate_features, chosen_row, ranked
 from audiodrama.attribution.quotes import Quote
 from audiodrama.attribution.ranker import Ranker
 from audiodrama.attribution.tags import Tag, action_beat, tag_after, tag_before
@@ -271,7 +271,9 @@ class Speakers(Context):
             previous_index = index
         if ranker is None:
             return [d for group in groups for d in group.decisions]
-        return [ranker.calibrated(d) for group in decode_exchanges(self, groups, ranker) for d in group.decisions]
+        return [ranker.calibrated(d, chosen_row(group.candidates, row, d.speaker))
+                for group in decode_exchanges(self, groups, ranker) for d, row in zip(group.decisions, group.rows,
+                                                                                     strict=True)]
 
 
 def decide_speakers(

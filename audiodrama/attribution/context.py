@@ -34,6 +34,9 @@ _ARTICLE = re.compile(r"(?:the|a|an)\s+", re.IGNORECASE)
 _TALKED_ABOUT = re.compile(r"['’]s\b|\s+[a-z]")
 """What follows a name opening a quote when the quote talks about its character, not to them: a
 possessive or a lower-case word ("Harriet's letter", "Harriet can go")."""
+_TALKED_ABOUT_TURNS = 2
+"""In how many turns of a run a character must be talked about to count as absent from it (one
+mention may be a call without its comma: "Whatever you say kit")."""
 _MY_WORDS = re.compile(r"\s+(?:[a-z]+\s+)?(?:reply|answer|remark|retort|rejoinder|response|comment|exclamation)\b")
 """What makes "my" the subject of a tag: the words it owns ("was my reply", "was my calm retort")."""
 
@@ -317,10 +320,12 @@ class Context:
 
     def absent(self) -> set[str]:
         """Who is unlikely to speak the current turn though named before it: characters the run's
-        other turns only talk about (being mentioned is not being present), and the one a tag names
-        as the next turn's speaker (turns alternate)."""
+        other turns talk about again and again (`_TALKED_ABOUT_TURNS`) and no tag names (being
+        mentioned is not being present), and the one a tag names as the next turn's speaker (turns
+        alternate)."""
         around = self.around()
-        return {name for name in around.talked if name not in around.anchored} | {
+        return {name for name, turns in around.talked.items()
+                if turns >= _TALKED_ABOUT_TURNS and name not in around.anchored} | {
             name for name, (_, after) in around.anchored.items() if after == 1}
 
     def around(self) -> Around:

@@ -67,4 +67,5 @@ def test_a_name_opening_a_line_as_its_subject_is_not_whom_the_line_addresses():
     assert called('"Harriet never has money."') == ()
     assert called('"Harriet, come here."') == ("Harriet Lane",)
     assert called('"Tom I am glad you came."') == ("Tom Price",)
+    assert called('"Tom have you seen her?"') == ("Tom Price",)
     assert called('"Come here, Tom."') == ("Tom Price",)

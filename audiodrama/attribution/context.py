@@ -31,9 +31,10 @@ _SUBJECT_LOOKBACK = 40
 """Characters read back from a name to tell whether it can be a sentence subject."""
 _ARTICLE = re.compile(r"(?:the|a|an)\s+", re.IGNORECASE)
 """An article before a cast alias in a tag ("said the March Hare")."""
-_TALKED_ABOUT = re.compile(r"['’]s\b|\s+[a-z]")
+_TALKED_ABOUT = re.compile(r"['’]s\b|\s+[a-z]+\b(?!\s+(?:you|I|we|ye|thou)\b)")
 """What follows a name opening a quote when the quote talks about its character, not to them: a
-possessive or a lower-case word ("Harriet's letter", "Harriet can go")."""
+possessive or a lower-case word ("Harriet's letter", "Harriet can go"), unless a question turns on
+the one addressed ("Sasuke have you seen Naruto")."""
 _TALKED_ABOUT_TURNS = 2
 """In how many turns of a run a character must be talked about to count as absent from it (one
 mention may be a call without its comma: "Whatever you say kit")."""

@@ -136,12 +136,25 @@ def interpolator() -> np.ndarray:
     return scipy.signal.firwin(20 * OVERSAMPLING + 1, 1 / OVERSAMPLING, window=("kaiser", 5.0))
 
 
+@functools.cache
+def _phases() -> tuple[float, tuple[np.ndarray, ...]]:
+    """The interpolator split into its phases, scaled as `resample_poly` scales it: (the gain of phase 0,
+    whose only tap above rounding error is the centre one: the interpolator is a quarter-band filter;
+    the other phases' taps)."""
+    taps = interpolator() * OVERSAMPLING
+    return float(taps[len(taps) // 2]), tuple(taps[phase::OVERSAMPLING] for phase in range(1, OVERSAMPLING))
+
+
 def upsampled_peaks(samples: np.ndarray) -> np.ndarray:
-    """Per input sample, the largest magnitude among its oversampled neighbours."""
-    upsampled = np.abs(scipy.signal.resample_poly(samples.astype(np.float64), OVERSAMPLING, 1, window=interpolator()))
-    # the largest of each sample's OVERSAMPLING values, phase by phase: numpy reduces a short last axis slowly
-    peaks = functools.reduce(np.maximum, [upsampled[phase::OVERSAMPLING] for phase in range(OVERSAMPLING)])
-    return np.maximum(peaks, np.abs(samples))
+    """Per input sample, the largest magnitude among its oversampled neighbours: what
+    `resample_poly(samples, OVERSAMPLING, 1)` gives, computed as one short convolution per phase."""
+    samples = samples.astype(np.float64)
+    gain, phases = _phases()
+    delay = len(phases[0]) // 2  # every phase has 2 * delay + 1 taps, centred
+    peaks = np.abs(samples) * max(gain, 1.0)
+    for taps in phases:
+        np.maximum(peaks, np.abs(np.convolve(samples, taps)[delay: delay + len(samples)]), out=peaks)
+    return peaks
 
 
 def true_peak(samples: np.ndarray) -> float:
@@ -185,12 +198,23 @@ def limit(samples: np.ndarray, ceiling_db: float | np.ndarray, sample_rate: int,
     """
     ceiling = np.power(10.0, np.asarray(ceiling_db) / 20)
     peaks = upsampled_peaks(samples) if peaks is None else peaks
-    if np.all(peaks <= ceiling):
+    over = np.flatnonzero(peaks > ceiling)
+    if not len(over):
         return samples
-    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     width = max(1, round(lookahead_ms * sample_rate / 1000))
-    # The minimum over twice the width, then averaged over the width, never exceeds the need at a peak.
-    gain = scipy.ndimage.uniform_filter1d(scipy.ndimage.minimum_filter1d(needed, 2 * width + 1), 2 * width + 1)
+    # The minimum over twice the width, then averaged over the width, never exceeds the need at a peak;
+    # the gain is 1 farther than 2 * width from every peak over the ceiling, so only those stretches are worked.
+    gain = np.ones(len(samples))
+    reach = 2 * width + 1
+    starts = over[np.r_[True, np.diff(over) > 2 * reach]]
+    ends = over[np.r_[np.diff(over) > 2 * reach, True]]
+    for first, last in zip(np.maximum(starts - 2 * reach, 0), np.minimum(ends + 2 * reach + 1, len(samples)),
+                           strict=True):
+        local = ceiling if ceiling.ndim == 0 else ceiling[first:last]
+        needed = np.minimum(1.0, local / np.maximum(peaks[first:last], 1e-12))
+        smooth = scipy.ndimage.uniform_filter1d(scipy.ndimage.minimum_filter1d(needed, 2 * width + 1), 2 * width + 1)
+        inner = slice(0 if first == 0 else reach, None if last == len(samples) else -reach)
+        gain[first:last][inner] = smooth[inner]
     return (samples * gain).astype(samples.dtype)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -139,14 +140,19 @@ def produce(
     timeline = place(lines, settings, cache_dir, ceiling, partial(report, "Mastering"))
     loudness, encodes = None, 0
     if not up_to_date:
-        mix = fit_ceiling(timeline, ceiling, settings.levels,
-                          lambda lower: place(lines, settings, cache_dir, lower, partial(report, "Mastering again")),
-                          lambda placed: BedTrack.for_timeline(placed, settings.ambience), report)
-        timeline = mix.timeline
-        encoded = write_episode(partial(tracked, timeline, mix.bed, partial(report, "Mixing and encoding")),
-                                mix.gain_db, loudness_target(settings.levels), settings.sample_rate, files.mp3,
-                                settings.bitrate, replace(tags, build=f"{build}{CEILING_MARK}{mix.ceiling:.2f}"),
-                                scene_chapters(timeline))
+        with tempfile.TemporaryDirectory(prefix="audiodrama-mix-") as scratch:
+            again = partial(report, "Mastering again")
+            mix = fit_ceiling(timeline, ceiling, settings.levels,
+                              lambda lower: place(lines, settings, cache_dir, lower, again),
+                              lambda placed: BedTrack.for_timeline(placed, settings.ambience), report,
+                              Path(scratch) / "mix.f32")
+            timeline = mix.timeline
+            encoding = partial(report, "Mixing and encoding")
+            render_at = partial(tracked, timeline, mix.bed, encoding, rendered=mix.rendered)
+            encoded = write_episode(render_at, mix.gain_db, loudness_target(settings.levels), settings.sample_rate,
+                                    files.mp3, settings.bitrate,
+                                    replace(tags, build=f"{build}{CEILING_MARK}{mix.ceiling:.2f}"),
+                                    scene_chapters(timeline))
         loudness, encodes = encoded.loudness, encoded.encodes
         write_transcripts(timeline, files)
         write_text_atomic(files.script, scripts.to_jsonl(script))

@@ -32,7 +32,7 @@ from audiodrama.mixing.loudness import (
     measure,
     upsampled_peaks,
 )
-from audiodrama.mixing.timeline import BedSource, Timeline, render
+from audiodrama.mixing.timeline import RENDER_BLOCK, BedSource, Timeline, render
 from audiodrama.yamlfile import bounded
 
 
@@ -192,20 +192,39 @@ def encoder_cutoff(sample_rate: int) -> float:
     return min(0.4 * sample_rate, 16_000.0)
 
 
-def episode_gain(timeline: Timeline, levels: Levels, bed: BedSource, report: Callable[[int, int], None]) -> float:
+def episode_gain(timeline: Timeline, levels: Levels, bed: BedSource, report: Callable[[int, int], None],
+                 keep: Path) -> float:
     """The gain (dB) that brings the mix to the target loudness: the mix is linear in its gain, so
-    one measuring render at 0 dB tells it."""
-    measured = measure_episode(tracked(timeline, bed, report, 0.0), timeline.sample_rate).integrated
+    one measuring render at 0 dB tells it. That render is kept in `keep` (see `replay`)."""
+    measured = measure_episode(kept(tracked(timeline, bed, report, 0.0), keep), timeline.sample_rate).integrated
     target = levels.target_lufs
     return target - measured if np.isfinite(measured) else target - levels.speech_lufs
 
 
+def kept(blocks: Iterable[np.ndarray], path: Path) -> Iterator[np.ndarray]:
+    """The blocks, each also written to the raw float32 file `path`, so the mix is rendered only once."""
+    with path.open("wb") as out:
+        for block in blocks:
+            block.astype("<f4", copy=False).tofile(out)
+            yield block
+
+
+def replay(path: Path, gain_db: float, block: int = RENDER_BLOCK) -> Iterator[np.ndarray]:
+    """The mix `kept` in `path`, in the blocks `render` gives, scaled by `gain_db` as `render` scales it."""
+    gain = np.float32(db_to_gain(gain_db))
+    with path.open("rb") as source:
+        while len(samples := np.fromfile(source, dtype="<f4", count=block)):
+            yield samples * gain
+
+
 def tracked(timeline: Timeline, bed: BedSource, report: Callable[[int, int], None], gain_db: float,
-            ceiling_db: float | None = None, dips: tuple[Dip, ...] = ()) -> Iterator[np.ndarray]:
-    """`render(timeline, gain_db, bed)`, reporting the samples done; with `ceiling_db`, as it goes to the
-    encoder: low-passed where the encoder would cut, true peaks limited under the ceiling (lower in `dips`)."""
+            ceiling_db: float | None = None, dips: tuple[Dip, ...] = (), rendered: Path | None = None,
+            ) -> Iterator[np.ndarray]:
+    """`render(timeline, gain_db, bed)` (or the same `replay`ed from `rendered`), reporting the samples done;
+    with `ceiling_db`, as it goes to the encoder: low-passed where the encoder would cut, true peaks
+    limited under the ceiling (lower in `dips`)."""
     done = 0
-    blocks = render(timeline, gain_db, bed)
+    blocks = replay(rendered, gain_db) if rendered else render(timeline, gain_db, bed)
     if ceiling_db is not None:
         rate = timeline.sample_rate
         blocks = limit_stream(lowpass_stream(blocks, encoder_cutoff(rate), rate), ceiling_db, rate, dips=dips)
@@ -227,23 +246,26 @@ class Mix:
     """The episode gain that brings the mix to the target loudness."""
     ceiling: float
     """The clips' true-peak ceiling (dBTP) they were mastered under."""
+    rendered: Path
+    """The mix at 0 dB as the measuring render made it (raw float32), for `replay`."""
 
 
 def fit_ceiling(timeline: Timeline, ceiling: float, levels: Levels, remaster: Callable[[float], Timeline],
-                bed_for: Callable[[Timeline], BedSource], report: Callable[[str, int, int], None]) -> Mix:
+                bed_for: Callable[[Timeline], BedSource], report: Callable[[str, int, int], None],
+                scratch: Path) -> Mix:
     """Measure the mix's gain and, while that gain would carry the clips' peaks over the limit (pauses
     and beds move it off its prediction), `remaster` the clips under a ceiling lowered by the excess
-    (at most `CEILING_ROUNDS` measurements)."""
+    (at most `CEILING_ROUNDS` measurements). The last measuring render is kept in `scratch`."""
     allowed = levels.true_peak_db - levels.limiter_margin_db
     for round_ in range(CEILING_ROUNDS):
         bed = bed_for(timeline)
-        gain = episode_gain(timeline, levels, bed, partial(report, "Measuring loudness"))
+        gain = episode_gain(timeline, levels, bed, partial(report, "Measuring loudness"), scratch)
         excess = ceiling + gain - allowed
         if excess <= CEILING_SLACK or round_ == CEILING_ROUNDS - 1:
             break
         ceiling -= excess
         timeline = remaster(ceiling)
-    return Mix(timeline, bed, gain, ceiling)
+    return Mix(timeline, bed, gain, ceiling, scratch)
 
 
 def loudness_target(levels: Levels) -> LoudnessTarget:

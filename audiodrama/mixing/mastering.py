@@ -32,6 +32,7 @@ from audiodrama.mixing.loudness import (
     measure,
     upsampled_peaks,
 )
+from audiodrama.mixing.threads import ahead
 from audiodrama.mixing.timeline import RENDER_BLOCK, BedSource, Timeline, render
 from audiodrama.yamlfile import bounded
 
@@ -225,10 +226,10 @@ def tracked(timeline: Timeline, bed: BedSource, report: Callable[[int, int], Non
     limited under the ceiling (lower in `dips`)."""
     done = 0
     blocks = replay(rendered, gain_db) if rendered else render(timeline, gain_db, bed)
-    if ceiling_db is not None:
+    if ceiling_db is not None:  # low-pass, limiter and the caller (the encoder's feed) side by side
         rate = timeline.sample_rate
-        blocks = limit_stream(lowpass_stream(blocks, encoder_cutoff(rate), rate), ceiling_db, rate, dips=dips)
-    for block in blocks:
+        blocks = limit_stream(ahead(lowpass_stream(blocks, encoder_cutoff(rate), rate)), ceiling_db, rate, dips=dips)
+    for block in ahead(blocks):
         done += len(block)
         report(done, timeline.frames)
         yield block

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from audiodrama.attribution.characters import Mention, Roster, first_person_narrator
 from audiodrama.attribution.decisions import GROUP_SPEAKER, NAMING, Decision, Found, Rule
 from audiodrama.attribution.discovery import proper_name_at
-from audiodrama.attribution.epithets import Epithets, is_epithet, kin
+from audiodrama.attribution.epithets import Epithets
 from audiodrama.attribution.quotes import Quote
 from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, GROUP, PREPOSITIONS, PRONOUNS, Tag
 from audiodrama.attribution.titles import title_gender
@@ -173,10 +173,8 @@ class Context:
         names = self.tag_names(tag.subject)
         if names:
             name = self.most_recent(names)
-            if name is not None and is_epithet(name):  # a discovered "the girl": whom it stands for
-                linked = self.epithets.stands_for(tag.subject, tag.start, tag_gender(tag), None, near=True)
-                return (linked, Found.DESCRIPTOR) if linked else (name, Found.NAME)
-            return name, Found.NAME
+            linked = self.epithets.discovered(name, tag.subject, tag.start, tag_gender(tag))
+            return (linked, Found.DESCRIPTOR) if linked else (name, Found.NAME)
         descriptor = DESCRIPTOR.match(tag.subject)
         if descriptor is None:
             if not proper_name_at(tag.subject, 0, len(tag.subject)):
@@ -184,11 +182,8 @@ class Context:
             return " ".join(tag.subject.split()), Found.NEW_NAME
         gender = GENDERED_NOUNS[descriptor.group(1).lower()]
         possessor = PRONOUNS.get(tag.subject.split()[0].lower())
-        if possessor in ("male", "female"):  # "her mother": the mother of whom "her" points at
-            relative = kin(self.roster, self.by_gender(possessor, tag.start, None), descriptor.group(1))
-            if relative is not None:
-                return relative, Found.DESCRIPTOR
-        linked = self.epithets.stands_for(tag.subject, tag.start, gender, avoid) if is_epithet(tag.subject) else None
+        owner = self.by_gender(possessor, tag.start, None) if possessor in ("male", "female") else None
+        linked = self.epithets.described(tag.subject, tag.start, gender, avoid, owner)
         if linked is not None:
             return linked, Found.DESCRIPTOR
         if possessor == gender:
@@ -197,7 +192,7 @@ class Context:
 
     @functools.cached_property
     def epithets(self) -> Epithets:
-        """What the chapter's epithets stand for, learnt on first use."""
+        """What the chapter's descriptors stand for, learnt on first use."""
         return Epithets(self.text, self.roster, self.all_mentions)
 
     def tag_names(self, subject: str) -> tuple[str, ...]:

@@ -81,6 +81,22 @@ class Epithets:
             self._links[folded] = found
         return self._links[folded] if near else self._apposed.get(folded, Counter())
 
+    def discovered(self, name: str | None, subject: str, before: int, gender: str | None) -> str | None:
+        """The named character a discovered character known only by an epithet (`name`, "the girl")
+        stands for at `before`, by the names set beside or before it (`stands_for`); None when
+        `name` is a name or none is known."""
+        return self.stands_for(subject, before, gender, None, near=True) if name and is_epithet(name) else None
+
+    def described(self, subject: str, before: int, gender: str | None, avoid: str | None,
+                  owner: str | None) -> str | None:
+        """The named character a descriptor tag at `before` stands for: the relative of `owner` (whom
+        its possessive points at) its kinship noun names ("her mother"), else the one its epithet
+        is tied to by appositions (`stands_for`); None when neither is known."""
+        relative = kin(self.roster, owner, subject.split()[-1])
+        if relative is not None or not is_epithet(subject):
+            return relative
+        return self.stands_for(subject, before, gender, avoid)
+
     def _fits(self, name: str, gender: str | None) -> bool:
         """True when `name` may be of `gender` (any, when None)."""
         return gender is None or self.roster.gender(name) in (gender, None)

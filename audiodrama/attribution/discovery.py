@@ -60,6 +60,12 @@ _MIN_CALLED = 3
 """How often a first-person narrator must be called by name to be given that name."""
 
 
+_NAME_BEFORE = re.compile(rf"(?:{PROPER_NAME.pattern})$")
+"""A proper name ending where the search ends."""
+_NAME_REACH = 60
+"""How far back a name before an epithet may begin."""
+
+
 def proper_name_at(text: str, pos: int, limit: int) -> tuple[int, int] | None:
     """The span of a proper name starting at `pos` ("Miss Pringle", "Naruto-kun"; not "The", "Then",
     nor the end of a description or of a longer name: "the Mock Turtle")."""
@@ -156,9 +162,10 @@ def _apposed(text: str, epithets: list[str]) -> list[str]:
         return []
     words = "|".join(r"\s+".join(map(re.escape, e.split()[1:])) for e in epithets)
     found = []
-    for m in re.finditer(rf"({PROPER_NAME.pattern}),\s+(?i:the)\s+(?:{words})\b", text):
-        if proper_name_at(text, m.start(1), m.end(1)) == m.span(1):
-            found.append(" ".join(m.group(1).split()))
+    for m in re.finditer(rf",\s+[Tt]he\s+(?:{words})\b", text):  # the comma first: fast; then the name
+        name = _NAME_BEFORE.search(text, max(0, m.start() - _NAME_REACH), m.start())
+        if name and proper_name_at(text, name.start(), name.end()) == name.span():
+            found.append(" ".join(name.group().split()))
     return list(dict.fromkeys(found))
 
 

@@ -25,6 +25,8 @@ NOT_EPITHETS = word_set("other others one first second third former latter same 
 one character ("the other", "was the reply")."""
 _EPITHET = re.compile(r"(?:the|a|an)\s+(?:[a-z][\w-]*\s+){0,2}([a-z][\w-]*)", re.IGNORECASE)
 """A descriptor by an article and a noun: "the old gentleman", "the doctor"."""
+_THE_BEFORE = re.compile(r"\b[Tt]he\s+$")
+"""The article right before an epithet's words (which begin there, not inside a word)."""
 _NEAR = 600
 """How far back (characters) a name may be from an epithet to be taken for whom it describes."""
 _APPOSITION = re.compile(r"\s*,\s*$")
@@ -52,7 +54,8 @@ class Epithets:
     def __init__(self, text: str, roster: Roster, mentions: list[Mention]) -> None:
         self.text = text
         self.roster = roster
-        self.named = [m for m in mentions if not any(is_epithet(n) for n in m.names)]
+        epithets = {name for name in roster.people if is_epithet(name)}
+        self.named = [m for m in mentions if epithets.isdisjoint(m.names)]
         """Mentions of named characters, in order."""
         self.starts = [m.start for m in self.named]
         self.named_times = Counter(m.names[0] for m in self.named)
@@ -68,7 +71,11 @@ class Epithets:
             found: Counter[str] = Counter()
             words = r"\s+".join(map(re.escape, epithet.split()[1:]))
             gender = GENDERED_NOUNS.get(epithet.split()[-1].lower())
-            for m in re.finditer(rf"\b(?i:the)\s+{words}\b", self.text):
+            for m in re.finditer(rf"{words}\b", self.text):  # a literal first is fast; then its "the"
+                the = _THE_BEFORE.search(self.text, max(0, m.start() - 8), m.start())
+                if the is None:
+                    continue
+                m = the
                 k = bisect.bisect_left(self.starts, m.start()) - 1
                 while k >= 0 and not self._fits(self.named[k].names[0], gender):
                     k -= 1  # "the girl" describes no man named before her

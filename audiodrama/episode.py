@@ -144,7 +144,7 @@ def produce(
             again = partial(report, "Mastering again")
             mix = fit_ceiling(timeline, ceiling, settings.levels,
                               lambda lower: place(lines, settings, cache_dir, lower, again),
-                              lambda placed: BedTrack.for_timeline(placed, settings.ambience), report,
+                              lambda placed: BedTrack.for_timeline(placed, settings.ambience, cache_dir), report,
                               Path(scratch) / "mix.f32")
             timeline = mix.timeline
             encoding = partial(report, "Mixing and encoding")

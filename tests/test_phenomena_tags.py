@@ -5,8 +5,8 @@ between two quotes, and dialogue opened by dashes instead of quotation marks."""
 from __future__ import annotations
 
 from audiodrama.attribution import attribute
-from audiodrama.script import load_script, to_jsonl, to_yaml
 from audiodrama.casting.cast import Cast, Character
+from audiodrama.script import load_script, to_jsonl, to_yaml
 from audiodrama.text.chapter import Kind, chapter_from_text
 
 CAST = Cast(

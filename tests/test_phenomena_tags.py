@@ -145,7 +145,7 @@ FAMILY = Cast(
 
 def test_a_name_the_cast_gives_one_character_is_not_taken_from_another_s_full_name():
     text = (
-        "Mr. Gradgrind had gone to bed. Louisa sat with her brother by the fire.\n\n"
+        "Louisa sat with Tom by the fire, and Mr. Gradgrind read in his chair.\n\n"
         '"I hate it here, Loo," said Tom.\n\n'
         '"Hush, Tom."\n'
     )

@@ -193,13 +193,24 @@ class Context:
         return tuple(n for n in found if gender is None or self.roster.gender(n) in (gender, None))
 
     def most_recent(self, names: tuple[str, ...]) -> str | None:
-        """Of several candidates sharing an alias, the one mentioned last."""
+        """Of several candidates sharing an alias: the one the cast calls so (`Roster.called_so`)
+        unless it was left in an earlier scene and another is named in this one; else the one
+        mentioned last, else the one mentioned most."""
         if len(names) <= 1:
             return names[0] if names else None
-        for _, name in reversed(self.recent[-RECENT:]):
-            if name in names:
-                return name
-        return names[0]
+        called = self.roster.called_so(names)
+        latest = (n for pos, n in reversed(self.recent[-RECENT:]) if n in names and (called is None or pos >= self.scene_start()))
+        latest_name = next(latest, None)
+        if called is None:
+            return latest_name or max(names, key=self.mentioned.__getitem__)
+        left_behind = called in self.last_seen and self.last_seen[called] < self.scene_start()
+        return latest_name if latest_name is not None and left_behind and latest_name != called else called
+
+    def scene_start(self) -> int:
+        """Offset where the scene of the latest mention begins."""
+        now = self.recent[-1][0] if self.recent else 0
+        starts = self.chapter.scene_starts
+        return starts[max(0, bisect.bisect_right(starts, now) - 1)] if starts else 0
 
     def by_gender(self, gender: str, before: int, avoid: str | None) -> str | None:
         """The most recently mentioned character of `gender` (mentions before offset `before`),

@@ -199,12 +199,12 @@ class Context:
         if len(names) <= 1:
             return names[0] if names else None
         called = self.roster.called_so(names)
-        latest = (n for pos, n in reversed(self.recent[-RECENT:]) if n in names and (called is None or pos >= self.scene_start()))
-        latest_name = next(latest, None)
+        since = -1 if called is None else self.scene_start()
+        latest = next((n for pos, n in reversed(self.recent[-RECENT:]) if n in names and pos >= since), None)
         if called is None:
-            return latest_name or max(names, key=self.mentioned.__getitem__)
-        left_behind = called in self.last_seen and self.last_seen[called] < self.scene_start()
-        return latest_name if latest_name is not None and left_behind and latest_name != called else called
+            return latest or max(names, key=self.mentioned.__getitem__)
+        left_behind = self.last_seen.get(called, since) < since
+        return latest if latest is not None and left_behind else called
 
     def scene_start(self) -> int:
         """Offset where the scene of the latest mention begins."""

@@ -123,9 +123,9 @@ class Context:
         j = bisect.bisect_left(self.mention_starts, end, i)
         return [m for m in self.all_mentions[i:j] if m.end <= end]
 
-    def subject_at(self, pos: int, limit: int) -> tuple[int, int] | None:
+    def subject_at(self, pos: int, limit: int, new_names: bool = True) -> tuple[int, int] | None:
         """The span of a name or alias (after an article too: "the March Hare"), descriptor or subject
-        pronoun starting at `pos`, else of a proper name the roster lacks ("said Mr. Hobbs")."""
+        pronoun starting at `pos`, else (with `new_names`) of a proper name the roster lacks ("said Mr. Hobbs")."""
         m = self.roster.match(self.text, pos, limit)
         if m:
             return m
@@ -147,7 +147,11 @@ class Context:
             return pos, end
         if word.islower() and len(self.roster.lookup(word)) == 1:
             return pos, end  # a one-word name written in lower case: "said nanny"
-        return proper_name_at(self.text, pos, limit)
+        return proper_name_at(self.text, pos, limit) if new_names else None
+
+    def known_subject_at(self, pos: int, limit: int) -> tuple[int, int] | None:
+        """`subject_at` without the proper names the roster lacks."""
+        return self.subject_at(pos, limit, new_names=False)
 
     def resolve(self, tag: Tag, avoid: str | None) -> tuple[str | None, Found]:
         """The character a tag's subject refers to, and how it was found; a pronoun or descriptor

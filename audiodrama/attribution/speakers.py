@@ -48,12 +48,12 @@ class Speakers(Context):
             after_end = quotes[k + 1].start if k + 1 < len(quotes) else para.end
             tag = tag_after(self.text, q.end, after_end, self.subject_at) if q.closed else None
             if tag is None:
-                tag = tag_before(self.text, spans[k][0], q.start, self.subject_at)
+                tag = tag_before(self.text, spans[k][0], q.start, self.subject_at, self.known_subject_at)
             if tag is None and k == 0 and not q.continues and self.introduced(index, q):
                 # "... so she merely said:" closing the narration paragraph before; a bare
                 # subject and verb only, for a long sentence's subject is too often another
                 previous = self.chapter.paragraphs[index - 1]
-                tag = tag_before(self.text, previous.start, previous.end, self.subject_at)
+                tag = tag_before(self.text, previous.start, previous.end, self.subject_at, self.known_subject_at)
                 if tag is not None and tag.phrase is None:
                     tag = None
             if tag is None:

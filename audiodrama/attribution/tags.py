@@ -47,6 +47,26 @@ ACTING = "acting"
 _PRONOUN_BEAT = re.compile(r"\s*(He|She)\b")
 """Narration before a quote that opens on "He" or "She"."""
 
+_PARTICIPLES = word_set(
+    """
+    calling crying exclaiming adding murmuring whispering shouting asking answering replying
+    observing remarking continuing interrupting muttering
+    """
+)
+"""Speech verbs in -ing that make a tag before their quote ("he came in, calling out,")."""
+_OBJECT_PRONOUNS = word_set("her him them me us")
+"""Pronouns that, standing alone, are never a tag's subject ("obliged her to look up by saying")."""
+_CLAUSE_OPENERS = word_set("and but then so or yet while whilst when as till until that , ;")
+"""Words after which a name is the subject of a clause of its own ("and Jane, smiling, said")."""
+_AUXILIARIES = word_set(
+    """
+    had has have would could should might must will shall did does do was then now thus only still just
+    also again presently merely not never at last once first instantly immediately
+    """
+)
+"""Words that may stand between a tag's subject and its verb ("Ben had said", "she would only say")."""
+_POSSESSIVES = word_set("his her their its my your our")
+"""Words after which a name is something owned, not a subject ("his Very Deep Pit")."""
 _PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
 """Verbs that put someone else's speech after their subject ("he heard a voice say")."""
 
@@ -133,10 +153,10 @@ class Tag:
         return self.verb == ACTING
 
 
-def _is_verb(word: str) -> bool:
-    """True for a speech or thought verb, a full stop allowed ("replied.")."""
+def _is_verb(word: str, more: frozenset[str] = frozenset()) -> bool:
+    """True for a speech or thought verb (or one of `more`), a full stop allowed ("replied.")."""
     w = _verb(word)
-    return w in SPEECH_VERBS or w in THOUGHT_VERBS
+    return w in SPEECH_VERBS or w in THOUGHT_VERBS or w in more
 
 
 def _verb(word: str) -> str:
@@ -195,34 +215,87 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
     return None
 
 
-def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
-    """A tag introducing the quote that follows: "Naruto said:", "Then he turned and asked,"."""
+def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Tag | None:
+    """A tag introducing the quote that follows: "Naruto said:", "Then he turned and asked,"; its
+    subject is the clause's ("Miss Bartlett, under the impression that she was snubbing George,
+    added:"), the one a "who" hangs on ("met by Lydia, who, flying to her, cried"), or the name
+    right before the verb ("and Elizabeth said"). `known_at` is `subject_at` without the proper
+    names the roster lacks (a capitalised word opening a sentence is as often none: "Presently")."""
     tail = text[start:end].rstrip()
-    if not tail or (tail[-1] not in ",:—-" and not _is_verb(tail.split()[-1])):
+    if not tail or (tail[-1] not in ",:—-" and not _is_verb(tail.split()[-1], _PARTICIPLES)):
         return None
     clause_start = start + _clause_start(tail)
     toks = words(text, clause_start, end)
-    verb_index = next((k for k in range(len(toks) - 1, -1, -1) if _is_verb(toks[k][2])), None)
+    verb_index = next((k for k in range(len(toks) - 1, -1, -1) if _is_verb(toks[k][2], _PARTICIPLES)), None)
     if verb_index is None:
         return None
-    for k in range(verb_index - 1, -1, -1):
-        if toks[k][2].lower() in _PERCEPTION_VERBS:
-            return None  # "he heard a voice softly say": the one who says is not the one who hears
-        span = subject_at(toks[k][0], toks[verb_index][0])
-        if span and span[1] <= toks[verb_index][0]:
-            # the whole name, not its last word: "Mrs Bennet said", "Lady St Cloud had said"
-            for j in range(k - 1, max(-1, k - _NAME_WORDS), -1):
-                longer = subject_at(toks[j][0], toks[verb_index][0])
-                if longer and span[1] <= longer[1] <= toks[verb_index][0]:
-                    k, span = j, longer
-            if k > 0 and toks[k - 1][2].lower() in PREPOSITIONS and not _relative(toks, span[1], verb_index):
-                continue
-            between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]
-            bare = all(_is_adverb(t[2]) for t in between)
-            verb, verb_end = _verb_with_particle(toks, verb_index)
-            phrase = (span[0], _adverbs_end(toks, verb_end)) if bare else None
-            return Tag(span[0], span[1], text[span[0] : span[1]], verb, False, phrase)
-    return None
+    found = _subjects(toks, verb_index, subject_at, known_at or subject_at)
+    if not found:
+        return None
+    k, span = _speaker_among(toks, verb_index, found)
+    if any(t[2].lower() in _PERCEPTION_VERBS for t in toks[k:verb_index]):
+        return None  # "he heard a voice softly say": the one who says is not the one who hears
+    between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]
+    bare = all(_is_adverb(t[2]) for t in between)
+    verb, verb_end = _verb_with_particle(toks, verb_index)
+    phrase = (span[0], _adverbs_end(toks, verb_end)) if bare else None
+    return Tag(span[0], span[1], text[span[0] : span[1]], verb, False, phrase)
+
+
+def _subjects(toks: list[tuple[int, int, str]], verb_index: int, subject_at,
+              known_at) -> list[tuple[int, tuple[int, int], bool]]:
+    """(token index, span, known) of each name, pronoun or descriptor before the verb that may be
+    its subject (`known` when `known_at` finds it too, and not a lower-case word away from the
+    verb: "in a short time the Queen ... shouting"): whole names ("Lady St Cloud"), none after a
+    preposition (unless a "who" makes it the speaker: "he turned to Ben, who said") or a
+    possessive ("his Very Deep Pit"), no object pronoun ("obliged her ... by saying")."""
+    verb_at = toks[verb_index][0]
+    found: list[tuple[int, tuple[int, int], bool]] = []
+    k = 0
+    while k < verb_index:
+        span = subject_at(toks[k][0], verb_at)
+        if not span or span[1] > verb_at or (toks[k][2].lower() in _OBJECT_PRONOUNS and span[1] == toks[k][1]):
+            k += 1
+            continue
+        known = known_at(toks[k][0], verb_at) is not None
+        inner = next((j for j in range(k + 1, verb_index) if toks[j][0] < span[1] and known_at(toks[j][0], verb_at)),
+                     None) if not known else None
+        if inner is not None:
+            k = inner  # "Then Mrs. Honeychurch": the name begins after the capitalised word
+            continue
+        before = toks[k - 1][2].lower() if k else ""
+        if before not in _POSSESSIVES and (before not in PREPOSITIONS or _relative(toks, span[1], verb_index)):
+            found.append((k, span, known and not toks[k][2].islower()))
+        while k < verb_index and toks[k][0] < span[1]:
+            k += 1
+    return found
+
+
+def _speaker_among(toks: list[tuple[int, int, str]], verb_index: int,
+                   found: list[tuple[int, tuple[int, int], bool]]) -> tuple[int, tuple[int, int]]:
+    """Which of the candidate subjects `found` (from `_subjects`) says the line: the one right
+    before the verb ("and Elizabeth had said"), else the one a "who" hangs on ("met by Lydia, who,
+    flying to her, cried"), else the one nearest the verb, or the one before the phrase it stands
+    in ("Miss Bartlett, under the impression that she was snubbing George, added")."""
+    last_k, last_span, _ = found[-1]
+    if all(_is_adverb(t[2]) or t[2].lower() in _AUXILIARIES for t in toks[last_k + 1 : verb_index]
+           if t[0] >= last_span[1]):
+        return last_k, last_span
+    for k, span, _ in reversed(found):
+        if _relative(toks, span[1], verb_index, limit=verb_index):
+            return k, span
+    known = [(k, span) for k, span, is_known in found if is_known]
+    if not known:
+        return last_k, last_span
+    k, span = known[-1]
+    rest = [t[2].lower() for t in toks[k + 1 : verb_index] if t[0] >= span[1]]
+    inserted = bool(rest) and rest[0] == "," and all(w in _AUXILIARIES or w.endswith("ly") for w in rest[1:])
+    if inserted and k > 0 and toks[k - 1][2].lower() not in _CLAUSE_OPENERS:
+        comma = next((i for i in range(k - 1, -1, -1) if toks[i][2] == ","), -1)
+        earlier = [(j, s) for j, s in known if j < comma]
+        if earlier:
+            return earlier[-1]  # "Mr. Crawford, approaching Julia, said": Julia is in the phrase
+    return k, span
 
 
 def _clause_start(tail: str) -> int:
@@ -253,11 +326,11 @@ def _verb_with_particle(toks: list[tuple[int, int, str]], index: int) -> tuple[s
     return verb, end
 
 
-def _relative(toks: list[tuple[int, int, str]], end: int, verb_index: int) -> bool:
-    """True when a "who" opens the clause of the verb right after the name ending at `end`
-    ("he looked at Ben, who said"): the name is the speaker even after a preposition."""
+def _relative(toks: list[tuple[int, int, str]], end: int, verb_index: int, limit: int = _RELATIVE_WORDS) -> bool:
+    """True when a "who" opens the clause of the verb right after the name ending at `end`, within
+    `limit` words of it ("he looked at Ben, who said"): the name is the speaker even after a preposition."""
     after = [t[2] for t in toks[:verb_index] if t[0] >= end and t[2] != ","]
-    return bool(after) and after[0].lower() == "who" and len(after) <= _RELATIVE_WORDS
+    return bool(after) and after[0].lower() in ("who", "whose") and len(after) <= limit
 
 
 def _is_adverb(word: str) -> bool:

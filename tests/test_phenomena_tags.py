@@ -179,6 +179,7 @@ def test_a_tag_that_opens_the_next_quote_is_not_the_tag_of_the_one_before():
     )
     assert speakers(text, PAIR) == ["Milly", "Babs"]
     text = (
+        "Mrs. Sparsit poured out the wine.\n\n"
         'And when Mr. Bounderby said, "Your health, ma\'am!" she answered with great feeling, '
         '"Thank you, sir. The same to you."\n'
     )

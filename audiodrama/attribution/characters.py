@@ -204,6 +204,15 @@ class Roster:
         it when the others only have it within a name of theirs ("Tom" of "Tom Gradgrind"); else None."""
         return names[0] if names in self._called_so else None
 
+    def titled(self, title: str) -> tuple[str, ...]:
+        """Characters whose name or an alias begins with the title `title` ("Mademoiselle" for
+        "Mademoiselle Reisz"); none when `title` is not a title."""
+        wanted = key(title)
+        if wanted not in TITLES:
+            return ()
+        return tuple(p.name for p in self.people.values()
+                     if any(key(a).split()[:1] == [wanted] and " " in key(a) for a in (p.name, *p.aliases)))
+
     def resembling(self, word: str) -> tuple[str, ...]:
         """Characters known by a one-word name spelled almost like `word` (a misprint: "Browlow" for
         "Brownlow", "Charly" for "Charley"), same first letter, at most one letter off."""

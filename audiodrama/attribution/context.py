@@ -14,7 +14,7 @@ from audiodrama.attribution.characters import Mention, Roster, first_person_narr
 from audiodrama.attribution.decisions import GROUP_SPEAKER, NAMING, Decision, Found, Rule
 from audiodrama.attribution.discovery import proper_name_at
 from audiodrama.attribution.quotes import Quote
-from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, GROUP, PREPOSITIONS, PRONOUNS, Tag
+from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, GROUP, PAIR, PREPOSITIONS, PRONOUNS, Tag
 from audiodrama.attribution.titles import title_gender
 from audiodrama.text.chapter import Chapter
 
@@ -157,7 +157,7 @@ class Context:
         """The character a tag's subject refers to, and how it was found; a pronoun or descriptor
         avoids `avoid` (who spoke the turn before) when someone else of that gender is at hand."""
         word = tag.subject.lower()
-        if GROUP.fullmatch(tag.subject) and not self.roster.lookup(tag.subject):
+        if (GROUP.fullmatch(tag.subject) or PAIR.fullmatch(tag.subject)) and not self.roster.lookup(tag.subject):
             return GROUP_SPEAKER, Found.GROUP
         if word in PRONOUNS:
             gender = PRONOUNS[word]
@@ -183,7 +183,7 @@ class Context:
         lacks) by one of its words or that word without a final s ("Master Charles Bates" =
         "Charley Bates", "Mrs. Maylies" = "Mrs. Maylie"), else by a misprint of one ("Mr. Browlow"),
         of the gender its title says."""
-        names = self.roster.lookup(subject)
+        names = self.roster.lookup(subject) or self.roster.titled(subject)  # "said Mademoiselle"
         if names or not proper_name_at(subject, 0, len(subject)):
             return names
         gender = title_gender(subject)

@@ -117,11 +117,7 @@ class Speakers(Context):
                 decisions.append(Decision(name, confidence, reason, kind))
             else:
                 decisions.append(None)
-        own = next((d for d in decisions if d), None)
-        fill = default
-        if own:
-            fill = Decision(own.speaker, own.confidence - 0.1, f"same paragraph as {own.reason}", own.kind)
-        rules = tuple(d or fill for d in decisions)
+        rules = tuple(d or _beside(decisions, k) or default for k, d in enumerate(decisions))
         return Reading(tags, tuple(resolved), addressed, tuple(narration), rules)
 
     def acts_after_speaking(self, index: int) -> bool:
@@ -268,6 +264,13 @@ class Speakers(Context):
         if ranker is not None:
             groups = decode_exchanges(self, groups, ranker)
         return [d for group in groups for d in group.decisions]
+
+
+def _beside(decisions: list[Decision | None], k: int) -> Decision | None:
+    """For a quote without a tag of its own, the decision of the nearest tagged quote of its
+    paragraph, before it ("Yes," said Sasuke, "I will.") else after it, as the same speaker's."""
+    own = next((d for d in (*decisions[k - 1 :: -1][:k], *decisions[k + 1 :]) if d), None)
+    return own and Decision(own.speaker, own.confidence - 0.1, f"same paragraph as {own.reason}", own.kind)
 
 
 def decide_speakers(

@@ -42,6 +42,18 @@ _SUBJECT_FIRST_PARTICLES = ("out", "up")
 """Particles taken into a tag after its verb ("she called out", "he spoke up"); not "in" or "on",
 which after a subject and verb begin a phrase of their own ("he said in a low voice")."""
 
+_FRAME_NOUNS = word_set("voice voices reply answer response cry tones words")
+"""Nouns that frame a speaker after a speech verb ("came the voice of Syme")."""
+_MODIFIERS = 3
+"""How many modifiers may stand before a name after its verb ("said the more candid Lady Bertram")."""
+PAIR = re.compile(r"\S.*\s+and\s+\S.*", re.DOTALL)
+"""A tag's subject of two joined by "and" ("Rabbit and Piglet"): a group."""
+_POSSESSIVE_S = re.compile(r"['’]s$")
+"""The possessive ending of a word."""
+_AND = re.compile(r"\s+and\s+")
+"""What joins two subjects of one tag ("Rabbit and Piglet said")."""
+_QUOTE_MARKS = "\"“‘'«"
+"""Characters that open a quotation."""
 ACTING = "acting"
 """The verb of the `Tag` an action beat makes (`action_beat`)."""
 _PRONOUN_BEAT = re.compile(r"\s*(He|She)\b")
@@ -181,6 +193,9 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
     if i >= len(toks):
         return None
     w0 = toks[i]
+    if w0[2].lower() == "from" and i + 1 < len(toks):  # "From Sleary.", "... from the Gryphon"
+        span = subject_at(toks[i + 1][0], end)
+        return Tag(span[0], span[1], text[span[0] : span[1]], "from", True, (w0[0], span[1])) if span else None
     if (_is_verb(w0[2]) and w0[2][0].islower()) or w0[2].lower() in ("was", "came", *_PARTICLE_VERBS):
         j = i + 1
         verb = _verb(w0[2])
@@ -192,13 +207,14 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
         while j < len(toks) and _is_adverb(toks[j][2]):
             j += 1
         if j < len(toks):
-            span = subject_at(toks[j][0], end)
+            span = subject_at(toks[j][0], end) or subject_at(toks[_past_frame(toks, j)][0], end)
             if span:
+                span = _with_partner(text, span, end, subject_at)
                 phrase = (w0[0], _adverbs_end(toks, span[1]))
                 return Tag(span[0], span[1], text[span[0] : span[1]], verb, True, phrase)
         return None
     span = subject_at(w0[0], end)
-    if not span:
+    if not span or _opens_next(text, start, end):
         return None
     j = i
     while j < len(toks) and toks[j][0] < span[1]:
@@ -213,6 +229,34 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
         phrase = (span[0], _adverbs_end(toks, toks[j + 1][1]))  # "the Hatter went on"
         return Tag(span[0], span[1], text[span[0] : span[1]], f"{toks[j][2]} {particles[0]}", True, phrase)
     return None
+
+
+def _past_frame(toks: list[tuple[int, int, str]], j: int) -> int:
+    """The index of the name in a frame or behind modifiers after a speech verb ("came the muffled
+    voice of Carver", "said dour Captain Hale", "said the bewildered Colonel"), else `j`."""
+    k = j + (toks[j][2].lower() in ("the", "a", "an"))
+    for _ in range(_MODIFIERS):
+        if k + 1 < len(toks) and toks[k][2].lower() in _FRAME_NOUNS and toks[k + 1][2].lower() in ("of", "from"):
+            return k + 2
+        if k >= len(toks) or not toks[k][2].isalpha() or not toks[k][2].islower():
+            break
+        k += 1
+    return k if k < len(toks) and k > j and toks[k][2][:1].isupper() else j
+
+
+def _with_partner(text: str, span: tuple[int, int], end: int, subject_at) -> tuple[int, int]:
+    """`span`, taking in a second subject joined to it by "and" ("Pooh and Piglet"): a group."""
+    joined = _AND.match(text, span[1], end)
+    partner = subject_at(joined.end(), end) if joined else None
+    return (span[0], partner[1]) if partner else span
+
+
+def _opens_next(text: str, start: int, end: int) -> bool:
+    """True when the narration text[start:end] between a quote ended by a full stop or mark and the
+    next quote ends on a comma or colon: a tag opening the next quote ("...long?" Babs said, "Have
+    you..."), not one closing the last."""
+    return text[start - 2 : start - 1] in (".", "!", "?") and text[start:end].rstrip()[-1:] in (",", ":") and \
+        text[end : end + 1] in _QUOTE_MARKS
 
 
 def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Tag | None:
@@ -233,6 +277,9 @@ def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Ta
     if not found:
         return None
     k, span = _speaker_among(toks, verb_index, found)
+    partner = next((s for j, s, _ in found if j == k - 2), None) if k > 1 and toks[k - 1][2] == "and" else None
+    if partner is not None and partner[1] == toks[k - 2][1]:
+        span = (partner[0], span[1])  # "Rabbit and Piglet, who had come up, said": a group
     if any(t[2].lower() in _PERCEPTION_VERBS for t in toks[k:verb_index]):
         return None  # "he heard a voice softly say": the one who says is not the one who hears
     between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]
@@ -264,7 +311,9 @@ def _subjects(toks: list[tuple[int, int, str]], verb_index: int, subject_at,
             k = inner  # "Then Mrs. Honeychurch": the name begins after the capitalised word
             continue
         before = toks[k - 1][2].lower() if k else ""
-        if before not in _POSSESSIVES and (before not in PREPOSITIONS or _relative(toks, span[1], verb_index)):
+        owns_verb = _POSSESSIVE_S.match(toks[k][2], span[1] - toks[k][0]) is not None  # "by Sir Thomas's saying"
+        if before not in _POSSESSIVES and (before not in PREPOSITIONS or owns_verb
+                                           or _relative(toks, span[1], verb_index)):
             found.append((k, span, known and not toks[k][2].islower()))
         while k < verb_index and toks[k][0] < span[1]:
             k += 1

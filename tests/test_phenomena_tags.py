@@ -203,7 +203,7 @@ DUBLIN = Cast(
     )
 )
 DASHED = (
-    "The tower was cold in the morning and the sea lay grey below it.\n\n"
+    "Stephen stood on the tower in the cold morning, and the sea lay grey below it.\n\n"
     "\u2014Go away, he said.\n\n"
     "\u2014I will not, said Molly. Not till you tell me.\n\n"
     "He looked at her for a long time without a word.\n\n"

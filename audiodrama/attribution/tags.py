@@ -48,6 +48,11 @@ _MODIFIERS = 3
 """How many modifiers may stand before a name after its verb ("said the more candid Lady Bertram")."""
 PAIR = re.compile(r"\S.*\s+and\s+\S.*", re.DOTALL)
 """A tag's subject of two joined by "and" ("Rabbit and Piglet"): a group."""
+_POSSESSIVE_AFTER = re.compile(r"['’]s\b")
+"""A possessive right after a name."""
+_SPOKEN_NOUN = re.compile(
+    r"['’]s\s+(?:[a-z]+\s+)?(?:reply|answer|response|remark|retort|rejoinder|exclamation|question|inquiry|words)\b")
+"""A possessive naming what its owner said ("Edmund's only reply")."""
 _POSSESSIVE_S = re.compile(r"['’]s$")
 """The possessive ending of a word."""
 _AND = re.compile(r"\s+and\s+")
@@ -77,6 +82,10 @@ _AUXILIARIES = word_set(
     """
 )
 """Words that may stand between a tag's subject and its verb ("Ben had said", "she would only say")."""
+_SENTENCE_ADVERBS = word_set("then now thus last presently meanwhile still once soon again here there")
+"""Adverbs after which a name may be a clause's subject ("at last Miss Bartlett rose")."""
+_SUBORDINATORS = word_set("when as while whilst after before if though although since because until till once")
+"""Words that open a clause of their own ("when she ceased speaking, replied thus")."""
 _POSSESSIVES = word_set("his her their its my your our")
 """Words after which a name is something owned, not a subject ("his Very Deep Pit")."""
 _PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
@@ -208,6 +217,8 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
             j += 1
         if j < len(toks):
             span = subject_at(toks[j][0], end) or subject_at(toks[_past_frame(toks, j)][0], end)
+            if span and _POSSESSIVE_AFTER.match(text, span[1]) and not _SPOKEN_NOUN.match(text, span[1]):
+                return None  # "said Dan's girl": someone of Dan's, not Dan ("was Edmund's reply" is his)
             if span:
                 span = _with_partner(text, span, end, subject_at)
                 phrase = (w0[0], _adverbs_end(toks, span[1]))
@@ -266,7 +277,7 @@ def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Ta
     right before the verb ("and Elizabeth said"). `known_at` is `subject_at` without the proper
     names the roster lacks (a capitalised word opening a sentence is as often none: "Presently")."""
     tail = text[start:end].rstrip()
-    if not tail or (tail[-1] not in ",:—-" and not _is_verb(tail.split()[-1], _PARTICIPLES)):
+    if not tail or (tail[-1] not in ",:—-" and not _ends_on_verb(tail)):
         return None
     clause_start = start + _clause_start(tail)
     toks = words(text, clause_start, end)
@@ -280,13 +291,23 @@ def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Ta
     partner = next((s for j, s, _ in found if j == k - 2), None) if k > 1 and toks[k - 1][2] == "and" else None
     if partner is not None and partner[1] == toks[k - 2][1]:
         span = (partner[0], span[1])  # "Rabbit and Piglet, who had come up, said": a group
-    if any(t[2].lower() in _PERCEPTION_VERBS for t in toks[k:verb_index]):
+    heard = next((i for i in range(k, verb_index) if toks[i][2].lower() in _PERCEPTION_VERBS), None)
+    if heard is not None and all(t[2] != "," for t in toks[heard:verb_index]):
         return None  # "he heard a voice softly say": the one who says is not the one who hears
     between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]
     bare = all(_is_adverb(t[2]) for t in between)
     verb, verb_end = _verb_with_particle(toks, verb_index)
     phrase = (span[0], _adverbs_end(toks, verb_end)) if bare else None
     return Tag(span[0], span[1], text[span[0] : span[1]], verb, False, phrase)
+
+
+def _ends_on_verb(tail: str) -> bool:
+    """True when `tail` ends on a speech verb, perhaps with a particle and adverbs ("the Dodo
+    suddenly called out", "the Queen said severely")."""
+    last = tail.split()[-3:]
+    while len(last) > 1 and (_is_adverb(last[-1]) or last[-1] in _PARTICLES):
+        last.pop()
+    return _is_verb(last[-1], _PARTICIPLES)
 
 
 def _subjects(toks: list[tuple[int, int, str]], verb_index: int, subject_at,
@@ -333,7 +354,7 @@ def _speaker_among(toks: list[tuple[int, int, str]], verb_index: int,
     for k, span, _ in reversed(found):
         if _relative(toks, span[1], verb_index, limit=verb_index):
             return k, span
-    known = [(k, span) for k, span, is_known in found if is_known]
+    known = [(k, span) for k, span, is_known in found if is_known and _subject_place(toks, k, span, verb_index)]
     if not known:
         return last_k, last_span
     k, span = known[-1]
@@ -345,6 +366,19 @@ def _speaker_among(toks: list[tuple[int, int, str]], verb_index: int,
         if earlier:
             return earlier[-1]  # "Mr. Crawford, approaching Julia, said": Julia is in the phrase
     return k, span
+
+
+def _subject_place(toks: list[tuple[int, int, str]], k: int, span: tuple[int, int], verb_index: int) -> bool:
+    """True when the name at `toks[k]` stands where a subject stands: after the start of its
+    clause, a comma, a conjunction or an adverb, not after a verb ("the Rabbit noticed Alice");
+    and not as the subject of a clause closed before a finite verb ("when she ceased speaking,
+    replied")."""
+    before = toks[k - 1][2] if k else ","
+    rest = [t[2] for t in toks[k + 1 : verb_index] if t[0] >= span[1]]
+    if before.lower() in _SUBORDINATORS and rest and rest[0] != "," and "," in rest:
+        return toks[verb_index][2].endswith("ing")  # a participle hangs on the nearest clause
+    return (not before[:1].isalnum() or before[:1].isupper() or before.lower() in _CLAUSE_OPENERS
+            or before.lower() in _SENTENCE_ADVERBS or _is_adverb(before))
 
 
 def _clause_start(tail: str) -> int:

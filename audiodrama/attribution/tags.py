@@ -335,7 +335,7 @@ def _subjects(toks: list[tuple[int, int, str]], verb_index: int, subject_at,
         owns_verb = _POSSESSIVE_S.match(toks[k][2], span[1] - toks[k][0]) is not None  # "by Sir Thomas's saying"
         if before not in _POSSESSIVES and (before not in PREPOSITIONS or owns_verb
                                            or _relative(toks, span[1], verb_index)):
-            found.append((k, span, known and not toks[k][2].islower()))
+            found.append((k, span, known and not (toks[k][2].islower() and toks[k][1] == span[1])))
         while k < verb_index and toks[k][0] < span[1]:
             k += 1
     return found

@@ -57,6 +57,8 @@ _POSSESSIVE_S = re.compile(r"['’]s$")
 """The possessive ending of a word."""
 _AND = re.compile(r"\s+and\s+")
 """What joins two subjects of one tag ("Rabbit and Piglet said")."""
+_CLOSERS = "\"”’'»"
+"""Characters that close a quotation."""
 _QUOTE_MARKS = "\"“‘'«"
 """Characters that open a quotation."""
 ACTING = "acting"
@@ -277,6 +279,8 @@ def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Ta
     right before the verb ("and Elizabeth said"). `known_at` is `subject_at` without the proper
     names the roster lacks (a capitalised word opening a sentence is as often none: "Presently")."""
     tail = text[start:end].rstrip()
+    if tail.endswith(".") and len(tail) > 1 and _ends_on_verb(tail[:-1]) and text[start - 1 : start] not in _CLOSERS:
+        tail = tail[:-1]  # a sentence of its own opening the narration: "Miss Bertram began again."
     if not tail or (tail[-1] not in ",:—-" and not _ends_on_verb(tail)):
         return None
     clause_start = start + _clause_start(tail)
@@ -303,9 +307,9 @@ def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Ta
 
 def _ends_on_verb(tail: str) -> bool:
     """True when `tail` ends on a speech verb, perhaps with a particle and adverbs ("the Dodo
-    suddenly called out", "the Queen said severely")."""
+    suddenly called out", "the Queen said severely", "she began again")."""
     last = tail.split()[-3:]
-    while len(last) > 1 and (_is_adverb(last[-1]) or last[-1] in _PARTICLES):
+    while len(last) > 1 and (_is_adverb(last[-1]) or last[-1] in _PARTICLES or last[-1] == "again"):
         last.pop()
     return _is_verb(last[-1], _PARTICIPLES)
 

@@ -125,14 +125,22 @@ def test_engine_piper_auto_casts_distinct_piper_speakers_then_falls_back(
     two = autocast.assign({"Ann": None, "Bo": None}, {}, cast.narrator, [frozenset({"Ann", "Bo"})], "piper")
     chosen = {v.voice for v in two.values()}
     assert len(chosen) == 2 and chosen <= {"piper:mine#speaker=0", "piper:mine#speaker=1", "piper:mine#speaker=2"}
-    assert autocast.fallback_notice("piper", two) is None
+    assert autocast.fallback_notice("piper", two, cast.narrator) is None
     names = ["Ann", "Bo", "Cy", "Di", "Ed"]
     crowd = autocast.assign(dict.fromkeys(names), {}, cast.narrator, [frozenset({a, b}) for a in names for b in names
                                                                       if a < b], "piper")
     piper = [v for v in crowd.values() if v.voice.startswith("piper:")]
     assert len(piper) == 3 and len({v.voice for v in piper}) == 3  # one each of the three speakers left
-    notice = autocast.fallback_notice("piper", crowd)
+    notice = autocast.fallback_notice("piper", crowd, cast.narrator)
     assert notice and "espeak-ng voices for" in notice and "AUDIODRAMA_VOICES" in notice
+    assert "the narrator" not in notice.split("espeak-ng voices for")[1]
+
+
+def test_a_piper_cast_says_when_the_narrator_falls_back_to_espeak() -> None:
+    """With no Piper voice found, the narrator's default is espeak-ng's: the notice must say so."""
+    notice = autocast.fallback_notice("piper", {}, Voice())
+    assert notice and notice.endswith("espeak-ng voices for the narrator")
+    assert autocast.fallback_notice("espeak-ng", {}, Voice()) is None
 
 
 def test_a_piper_cast_says_when_it_falls_back_to_espeak(tmp_path: Path) -> None:

@@ -138,14 +138,16 @@ def assign(
     return chosen
 
 
-def fallback_notice(engine: str, chosen: Mapping[str, Voice]) -> str | None:
-    """For a Piper cast, one line naming the characters auto-cast with espeak-ng voices for want of
-    enough distinct Piper voices; None when every one got a Piper voice."""
+def fallback_notice(engine: str, chosen: Mapping[str, Voice], narrator: Voice) -> str | None:
+    """For a Piper cast, one line naming who speaks with an espeak-ng voice for want of Piper voices:
+    the characters auto-cast beyond the distinct Piper voices found, and the narrator when none was
+    found; None when everyone auto-cast got a Piper voice."""
     fell = [name for name, voice in chosen.items() if not is_piper(voice.voice)]
-    if engine != "piper" or not fell:
+    if engine != "piper" or not (fell or not is_piper(narrator.voice)):
         return None
-    return (f"too few Piper voices for {len(chosen)} auto-cast characters ({len(piper_voices(None))} found in "
-            f"{where()}); espeak-ng voices for {', '.join(fell)}")
+    who = ([] if is_piper(narrator.voice) else ["the narrator"]) + fell
+    return (f"too few Piper voices for the narrator and {len(chosen)} auto-cast characters "
+            f"({len(piper_voices(None))} found in {where()}); espeak-ng voices for {', '.join(who)}")
 
 
 def _order(name: str) -> bytes:

@@ -53,7 +53,7 @@ class Casting:
 
     def report(self) -> list[str]:
         """One line per speaker the cast file lacks, for stderr."""
-        fallback = autocast.fallback_notice(self.cast.engine, dict(self.auto))
+        fallback = autocast.fallback_notice(self.cast.engine, dict(self.auto), self.cast.narrator)
         lines = [f"speaker {name!r} is not in the cast; auto-cast as {voice_for(self.cast, name).describe()} "
                  f"(add it to the cast file to keep or change that)" for name in self.uncast]
         return lines + ([fallback] if fallback else [])

@@ -42,6 +42,8 @@ _SUBJECT_FIRST_PARTICLES = ("out", "up")
 """Particles taken into a tag after its verb ("she called out", "he spoke up"); not "in" or "on",
 which after a subject and verb begin a phrase of their own ("he said in a low voice")."""
 
+_TAG_WORDS = 6
+"""At most this many words make a bare tag opening the next quote ("Babs said,")."""
 _FRAME_NOUNS = word_set("voice voices reply answer response cry tones words")
 """Nouns that frame a speaker after a speech verb ("came the voice of Syme")."""
 _MODIFIERS = 3
@@ -53,8 +55,6 @@ _POSSESSIVE_AFTER = re.compile(r"['’]s\b")
 _SPOKEN_NOUN = re.compile(
     r"['’]s\s+(?:[a-z]+\s+)?(?:reply|answer|response|remark|retort|rejoinder|exclamation|question|inquiry|words)\b")
 """A possessive naming what its owner said ("Edmund's only reply")."""
-_POSSESSIVE_S = re.compile(r"['’]s$")
-"""The possessive ending of a word."""
 _AND = re.compile(r"\s+and\s+")
 """What joins two subjects of one tag ("Rabbit and Piglet said")."""
 _CLOSERS = "\"”’'»"
@@ -268,8 +268,9 @@ def _opens_next(text: str, start: int, end: int) -> bool:
     """True when the narration text[start:end] between a quote ended by a full stop or mark and the
     next quote ends on a comma or colon: a tag opening the next quote ("...long?" Babs said, "Have
     you..."), not one closing the last."""
-    return text[start - 2 : start - 1] in (".", "!", "?") and text[start:end].rstrip()[-1:] in (",", ":") and \
-        text[end : end + 1] in _QUOTE_MARKS
+    gap = text[start:end].rstrip()
+    return text[start - 2 : start - 1] in (".", "!", "?") and gap[-1:] in (",", ":") and \
+        text[end : end + 1] in _QUOTE_MARKS and len(gap.split()) <= _TAG_WORDS
 
 
 def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Tag | None:
@@ -291,8 +292,8 @@ def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Ta
     found = _subjects(toks, verb_index, subject_at, known_at or subject_at)
     if not found:
         return None
-    k, span = _speaker_among(toks, verb_index, found)
-    partner = next((s for j, s, _ in found if j == k - 2), None) if k > 1 and toks[k - 1][2] == "and" else None
+    k, span, joins = _speaker_among(toks, verb_index, found)
+    partner = next((s for j, s, _ in found if j == k - 2 and joins and toks[k - 1][2] == "and"), None)
     if partner is not None and partner[1] == toks[k - 2][1]:
         span = (partner[0], span[1])  # "Rabbit and Piglet, who had come up, said": a group
     heard = next((i for i in range(k, verb_index) if toks[i][2].lower() in _PERCEPTION_VERBS), None)
@@ -336,9 +337,8 @@ def _subjects(toks: list[tuple[int, int, str]], verb_index: int, subject_at,
             k = inner  # "Then Mrs. Honeychurch": the name begins after the capitalised word
             continue
         before = toks[k - 1][2].lower() if k else ""
-        owns_verb = _POSSESSIVE_S.match(toks[k][2], span[1] - toks[k][0]) is not None  # "by Sir Thomas's saying"
-        if before not in _POSSESSIVES and (before not in PREPOSITIONS or owns_verb
-                                           or _relative(toks, span[1], verb_index)):
+        if before not in _POSSESSIVES and (before not in PREPOSITIONS or _right_before(toks, span, verb_index)
+                                           or _relative(toks, span[1], verb_index, limit=verb_index)):
             found.append((k, span, known and not (toks[k][2].islower() and toks[k][1] == span[1])))
         while k < verb_index and toks[k][0] < span[1]:
             k += 1
@@ -346,21 +346,22 @@ def _subjects(toks: list[tuple[int, int, str]], verb_index: int, subject_at,
 
 
 def _speaker_among(toks: list[tuple[int, int, str]], verb_index: int,
-                   found: list[tuple[int, tuple[int, int], bool]]) -> tuple[int, tuple[int, int]]:
+                   found: list[tuple[int, tuple[int, int], bool]]) -> tuple[int, tuple[int, int], bool]:
     """Which of the candidate subjects `found` (from `_subjects`) says the line: the one right
     before the verb ("and Elizabeth had said"), else the one a "who" hangs on ("met by Lydia, who,
     flying to her, cried"), else the one nearest the verb, or the one before the phrase it stands
-    in ("Miss Bartlett, under the impression that she was snubbing George, added")."""
+    in ("Miss Bartlett, under the impression that she was snubbing George, added"); and whether
+    it is right before the verb or its "who" (where a name joined to it by "and" speaks with it)."""
     last_k, last_span, _ = found[-1]
-    if all(_is_adverb(t[2]) or t[2].lower() in _AUXILIARIES for t in toks[last_k + 1 : verb_index]
-           if t[0] >= last_span[1]):
-        return last_k, last_span
+    if _right_before(toks, last_span, verb_index):
+        return last_k, last_span, True
     for k, span, _ in reversed(found):
         if _relative(toks, span[1], verb_index, limit=verb_index):
-            return k, span
+            return k, span, True
     known = [(k, span) for k, span, is_known in found if is_known and _subject_place(toks, k, span, verb_index)]
+    known = known or [(k, span) for k, span, is_known in found if is_known]
     if not known:
-        return last_k, last_span
+        return last_k, last_span, False
     k, span = known[-1]
     rest = [t[2].lower() for t in toks[k + 1 : verb_index] if t[0] >= span[1]]
     inserted = bool(rest) and rest[0] == "," and all(w in _AUXILIARIES or w.endswith("ly") for w in rest[1:])
@@ -368,8 +369,15 @@ def _speaker_among(toks: list[tuple[int, int, str]], verb_index: int,
         comma = next((i for i in range(k - 1, -1, -1) if toks[i][2] == ","), -1)
         earlier = [(j, s) for j, s in known if j < comma]
         if earlier:
-            return earlier[-1]  # "Mr. Crawford, approaching Julia, said": Julia is in the phrase
-    return k, span
+            return (*earlier[-1], False)  # "Mr. Crawford, approaching Julia, said": Julia is in the phrase
+    return k, span, False
+
+
+def _right_before(toks: list[tuple[int, int, str]], span: tuple[int, int], verb_index: int) -> bool:
+    """True when only adverbs, auxiliaries or a possessive "'s" stand between the name at `span`
+    and the verb ("Ben had said", "by Sir Thomas's saying", "Miss Tilney s saying")."""
+    return all(_is_adverb(t[2]) or t[2].lower() in _AUXILIARIES or t[2] in ("s", "'s", "’s")
+               for t in toks[:verb_index] if t[0] >= span[1])
 
 
 def _subject_place(toks: list[tuple[int, int, str]], k: int, span: tuple[int, int], verb_index: int) -> bool:
@@ -416,8 +424,9 @@ def _verb_with_particle(toks: list[tuple[int, int, str]], index: int) -> tuple[s
 def _relative(toks: list[tuple[int, int, str]], end: int, verb_index: int, limit: int = _RELATIVE_WORDS) -> bool:
     """True when a "who" opens the clause of the verb right after the name ending at `end`, within
     `limit` words of it ("he looked at Ben, who said"): the name is the speaker even after a preposition."""
-    after = [t[2] for t in toks[:verb_index] if t[0] >= end and t[2] != ","]
-    return bool(after) and after[0].lower() in ("who", "whose") and len(after) <= limit
+    after = [t[2].lower() for t in toks[:verb_index] if t[0] >= end and t[2] != ","]
+    return bool(after) and ((after[0] == "who" and len(after) <= limit)
+                            or (after[0] == "whose" and len(after) <= _RELATIVE_WORDS))  # "whose voice said"
 
 
 def _is_adverb(word: str) -> bool:

@@ -156,7 +156,7 @@ class Roster:
                 continue
             if " " not in surface and surface not in _NOT_A_NAME and any(self.gender(n) == "male" for n in names):
                 # a bare surname names the men of the family: "Bingley", not Miss Bingley
-                names[:] = [n for n in names if self.gender(n) != "female" or not _surname_of(surface, n)]
+                names[:] = [n for n in names if self.gender(n) != "female" or not _surname_of(surface, self.people[n])]
             known = [n for n in given.get(surface, ()) if n in names and self.gender(n) is not None]
             if len(known) == 1 and not surface.startswith("the "):  # a role ("the doctor") is anyone's
                 names.sort(key=lambda n: n != known[0])
@@ -250,10 +250,11 @@ class Roster:
         return self._plain[1]
 
 
-def _surname_of(surface: str, name: str) -> bool:
-    """True when the key `surface` is the last word of the multi-word `name` ("bennet", "Jane Bennet")."""
-    words = key(name).split()
-    return len(words) > 1 and words[-1] == surface
+def _surname_of(surface: str, person: Person) -> bool:
+    """True when the key `surface` ends one of the person's names of several words ("bennet" of
+    "Jane Bennet", "wickham" of Lydia's "Mrs. Wickham")."""
+    return any(len(words) > 1 and words[-1] == surface
+               for words in (key(name).split() for name in (person.name, *person.aliases)))
 
 
 def _one_letter_off(a: str, b: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -62,6 +63,9 @@ class Episode:
     """Loudness and true peak measured on the encoded episode; None when it was up to date."""
     notices: tuple[str, ...] = ()
     """Things the user should know, one line each (speakers the cast lacks and how they were cast)."""
+    encodes: int = 0
+    """Full MP3 encodes the episode took (1 when the first met the loudness and peak targets; 0 when it
+    was up to date)."""
 
     @property
     def mp3(self) -> Path:
@@ -134,20 +138,26 @@ def produce(
     up_to_date = built is not None and built[0] == build and all(p.exists() for p in files.paths)
     ceiling = built[1] if up_to_date else default_ceiling(settings.levels)
     timeline = place(lines, settings, cache_dir, ceiling, partial(report, "Mastering"))
-    loudness = None
+    loudness, encodes = None, 0
     if not up_to_date:
-        mix = fit_ceiling(timeline, ceiling, settings.levels,
-                          lambda lower: place(lines, settings, cache_dir, lower, partial(report, "Mastering again")),
-                          lambda placed: BedTrack.for_timeline(placed, settings.ambience), report)
-        timeline = mix.timeline
-        loudness = write_episode(partial(tracked, timeline, mix.bed, partial(report, "Mixing and encoding")),
-                                 mix.gain_db, loudness_target(settings.levels), settings.sample_rate, files.mp3,
-                                 settings.bitrate, replace(tags, build=f"{build}{CEILING_MARK}{mix.ceiling:.2f}"),
-                                 scene_chapters(timeline))
+        with tempfile.TemporaryDirectory(prefix="audiodrama-mix-") as scratch:
+            again = partial(report, "Mastering again")
+            mix = fit_ceiling(timeline, ceiling, settings.levels,
+                              lambda lower: place(lines, settings, cache_dir, lower, again),
+                              lambda placed: BedTrack.for_timeline(placed, settings.ambience), report,
+                              Path(scratch) / "mix.f32")
+            timeline = mix.timeline
+            encoding = partial(report, "Mixing and encoding")
+            render_at = partial(tracked, timeline, mix.bed, encoding, rendered=mix.rendered)
+            encoded = write_episode(render_at, mix.gain_db, loudness_target(settings.levels), settings.sample_rate,
+                                    files.mp3, settings.bitrate,
+                                    replace(tags, build=f"{build}{CEILING_MARK}{mix.ceiling:.2f}"),
+                                    scene_chapters(timeline))
+        loudness, encodes = encoded.loudness, encoded.encodes
         write_transcripts(timeline, files)
         write_text_atomic(files.script, scripts.to_jsonl(script))
     return Episode(files, timeline, len(segments), sum(not c.cached for c in clips),
-                   loudness, tuple(casting.report()))
+                   loudness, tuple(casting.report()), encodes)
 
 
 def synthesize_and_master(requests: list[ClipRequest], segments: list[Segment], settings: Settings, cache_dir: Path,

@@ -26,36 +26,25 @@ KINDS = ("explicit", "anaphoric", "implicit")
 """The corpus's quotation kinds, reported apart."""
 GENDERS = {"M": "male", "F": "female", "male": "male", "female": "female"}
 NOTE = """\
-Targets: PDNC explicit quotes >= 0.97 is met, in sample and held out. Not met: seeds with cast
-(0.95) and PDNC with cast (0.85). Where the rest is lost, measured on PDNC: when the two turns
-before a quote are right, an alternating speaker is found 99% of the time, but 732 quotes are lost
-because a turn before them went wrong and the error runs on (Tony -> Brenda, Elizabeth -> Jane);
-with the gold turn history the same model resolves 84% of "said she" tags and scores 0.845
-overall. In runs of three or more consecutive quote paragraphs between two gold speakers, 806
-quotes are wrong: only 198 of them give the line to the other of the two (a flipped turn), 608
-to a third character carried in from before the exchange. Pronoun and descriptor tags chosen by
-recency fail on kinship and epithets ("said her mother", "the old gentleman" for a Mr. Brownlow
-named pages before), and the cast's aliases are sometimes used for someone else ("Miss Bennet"
-for Elizabeth). Tried and measured held out, no gain: salience-weighted pronoun chains, the last
-character of each gender to open a sentence, a scene-membership candidate filter or feature, the
-characters named in the narration leading into an exchange, the next line's vocative, a wider
-beam, unnormalised beam scores, a harder vocative constraint, gradient-boosted trees over the
-same features (+0.5% per decision even with the true history), an exchange boundary where a quote
-paragraph opens with long narration, each character's word profile from their tagged lines (naive
-Bayes; worse by 0.003), a softmax ranker objective instead of per-candidate logistic regression
-(worse by 0.007), a pronoun with no one of its gender at hand going to the most tagged character
-of that gender, and tag addressees ("she yelled at the guards") as the next turn's speaker (one
-seed line right, PDNC 0.001 worse), "his wife" as Mrs. <surname> of the man "his" points at (the
-possessor is wrong as often as right: 2 gained, 2 lost), and a tag's addressee ("said the young
-gentleman to Oliver") kept from being its speaker (the form is too rare to move a quote). About
-570 of the wrong quotes have a gold speaker not named within 3,000 characters before or 1,000
-after (an epithet only: "the young gentleman" for the Artful Dodger); 45 are "Unknowable" and 15
-"_group" in the gold, which no cast speaker matches. What would close the gap: a
-model trained on whole exchanges rather than single turns (the errors are inherited),
-coreference of epithets and kinship terms to names, and more annotated novels. Seeds: the
-telepathy scenes (Kurama speaks inside Naruto's mind, untagged, with turns dropped). Held-out
-figures move by about 0.001 from one training run to the next (the fit is not bit-for-bit
-repeatable); the parser's output for a given model file is.
+Targets (issue 14, held out): with cast >= 0.85 overall, explicit >= 0.98, anaphoric and implicit
+>= 0.78; without cast >= 0.72; seeds >= 0.95; ECE <= 0.05 (met); least confident fifth holding
+>= 60% of errors (not met). Where the rest is lost, by what decided (held out, PDNC and seeds):
+untagged turns decided by turn-taking hold 43% of the errors (7,300 decisions, 69% right: a wrong
+turn runs on), quotes sharing a paragraph with a tagged one 15%, pronoun tags 14%, descriptor tags
+("the old man", 63% right) and the rule "acts in the paragraph before" 5% each; explicit name tags
+are 98% right. Long exchanges: a character the turns around only talk about ("being mentioned is
+not being present"), or the one a tag names as the next turn's speaker, is no longer carried in as
+a turn's speaker by the "acts before" and "last mentioned" rules; a name opening a quote before a
+lower-case word ("Harriet can take the coach") is its subject, not a call; the ranker gets presence
+features (talked about in the exchange's quotes, talked about only, outside the exchange's tagged
+speakers). Tried and measured held out, no gain: those presence features alone (weights near zero:
+-0.1 to -0.4), turns to the exchange's nearest tag as a feature, an isotonic curve per decision
+basis for confidence (least confident fifth: 51% of errors against 56% for the logistic model), a
+confidence slope per basis. Earlier (8 novels): salience-weighted pronoun chains, a scene-membership
+filter, a wider beam, gradient-boosted trees, a softmax ranker objective, naive-Bayes word profiles.
+What would close the gap: a model trained on whole exchanges rather than single turns (the errors
+are inherited), coreference of epithets and kinship terms to names. Held-out figures move by about
+0.001 from one training run to the next; the parser's output for a given model file is fixed.
 """
 BASELINE = re.compile(r'"[^"\n]*"|\S+')
 REPEATS = 3
@@ -122,22 +111,39 @@ def accuracy(result: dict, names: set[str]) -> float:
 
 
 def held_out() -> list[str]:
-    """The table of rules-only, in-sample and leave-one-out accuracy the training script stored."""
+    """The leave-one-out tables the training script stored: per text, rules only and the model held
+    out (with cast, by kind, without cast); totals; the confidence calibration."""
     info = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-    rows = ["| text | rules only | model, in sample | model, held out |", "|---|---|---|---|"]
-    for name, key in (("seeds", "seeds"), ("PDNC dev", "pdnc_dev")):
+
+    def pct(pair: list[int]) -> str:
+        return f"{pair[0] / pair[1]:.3f}" if pair[1] else "–"
+
+    rows = ["| text | quotes | rules only | held out, with cast | explicit | anaphoric | implicit | no cast |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name, f in info["per_text"].items():
+        cells = [pct(f[k]) for k in ("rules", "held_out", *(f"held_out_{kind}" for kind in KINDS), "held_out_no_cast")]
+        rows.append(f"| {name} | {f['held_out'][1]} | " + " | ".join(cells) + " |")
+    for name, key in (("seeds", "seeds"), ("PDNC dev (18 novels)", "pdnc_dev")):
         a = info["accuracy"][key]
-        rows.append(f"| **{name}** | {a['rules']:.3f} | {a['in_sample']:.3f} | **{a['leave_one_out']:.3f}** |")
-    for name, a in info["per_text"].items():
-        rows.append(f"| {name} | {a['rules']:.3f} | {a['in_sample']:.3f} | {a['leave_one_out']:.3f} |")
-    pdnc = info["accuracy"]["pdnc_dev"]
-    kinds = ", ".join(f"{k} {pdnc[f'leave_one_out_{k}']:.3f}" for k in KINDS if f"leave_one_out_{k}" in pdnc)
+        cells = [f"{a[k]:.3f}" if k in a else "–"
+                 for k in ("rules", "held_out", *(f"held_out_{kind}" for kind in KINDS), "held_out_no_cast")]
+        rows.append(f"| **{name}** | | " + " | ".join(f"**{c}**" for c in cells) + " |")
+    cal = info["accuracy"]["calibration"]
+    raw, calibrated = cal["raw"], cal["calibrated"]
     return [
-        f"Leave one out, with cast ({info['learner']}; counted in process as the scorer counts):",
+        f"Leave one novel out ({info['learner']}): each text held out from training in turn, scored in",
+        "process as the scorer scores it (the quote overlapping a gold quotation most decides). The no-cast",
+        "column runs the held-out model on the characters the parser discovers.",
         "",
         *rows,
         "",
-        f"PDNC dev held out, by quote kind: {kinds}.",
+        f"Confidence, leave one novel out over {cal['decisions']} decisions (each text's calibrated by a model",
+        "fitted on the other texts' held-out decisions): expected calibration error (10 equal-width bins)",
+        f"**{calibrated['ece']:.3f}** (raw ranker and rule confidences: {raw['ece']:.3f}); the 20% of lines with",
+        f"the lowest confidence hold **{calibrated['lowest_errors']:.0%}** of all errors",
+        f"(raw: {raw['lowest_errors']:.0%});"
+        f" mean confidence {calibrated['mean_confidence']:.3f} against accuracy {calibrated['accuracy']:.3f}.",
+        f"Training and the held-out runs took {info['training_seconds']} s on this machine (2 shared cores).",
     ]
 
 
@@ -155,10 +161,13 @@ def section(shared: Path) -> str:
         "Measured by `python scripts/bench_parser.py` with `../shared/tools/score_attribution.py`. PDNC is",
         "the Project Dialogism Novel Corpus (Vishnubhotla, Hammond & Hirst, LREC 2022), texts from Project",
         "Gutenberg. Explicit name tags are decided by rule; every other quote by a logistic ranker over",
-        "candidate speakers (`scripts/train_attribution.py`, weights in `audiodrama/data/speaker_model.json`)",
-        "trained on these same texts, so the with-cast rows below are in sample. The leave-one-out rows",
-        "(each PDNC novel, and each seed chapter, held out from training and scored the scorer's way) predict",
-        "other novels; the rules were also tuned by reading these novels' errors.",
+        "candidate speakers; every line's confidence by a logistic calibration (`scripts/train_attribution.py`",
+        "retrains both and rewrites this section; weights in `audiodrama/data/speaker_model.json`). The",
+        "shipped model is trained on all these texts, so the scorer's rows just below are in sample; the",
+        "leave-one-novel-out table after them predicts a new book (the rules were also tuned by reading",
+        "these novels' errors).",
+        "",
+        "In sample, the shipped model through the CLI (`score_attribution.py`):",
         "",
         "| corpus | setting | accuracy | by quote kind |",
         "|---|---|---|---|",

@@ -69,7 +69,7 @@ def test_failed_encode_leaves_no_file(tmp_path: Path) -> None:
         raise RuntimeError("mixer failed")
 
     with pytest.raises(RuntimeError):
-        write_episode(lambda gain, ceiling: blocks(), 0.0, LoudnessTarget(-16, -1, -2), RATE, target, "64k",
+        write_episode(lambda gain, ceiling, dips: blocks(), 0.0, LoudnessTarget(-16, -1, -2), RATE, target, "64k",
                       Tags(title="t"))
     assert list(tmp_path.iterdir()) == []
 

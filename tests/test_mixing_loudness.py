@@ -65,3 +65,25 @@ def test_a_thought_is_quieter_and_echoes() -> None:
     difference = measure(spoken, RATE).integrated - measure(thought, RATE).integrated
     assert difference == pytest.approx(-levels.thought_gain_db, abs=0.2)
     assert np.abs(thought[-tail:]).max() > 0.01  # the echo rings on after the words
+
+
+def test_upsampled_peaks_are_those_of_scipys_fourfold_resampling() -> None:
+    from scipy.signal import resample_poly
+
+    from audiodrama.mixing.loudness import OVERSAMPLING, interpolator, upsampled_peaks
+
+    audio = speechlike(2).astype(np.float64)
+    upsampled = np.abs(resample_poly(audio, OVERSAMPLING, 1, window=interpolator()))
+    reference = upsampled.reshape(-1, OVERSAMPLING).max(axis=1)
+    assert np.allclose(upsampled_peaks(audio), np.maximum(reference, np.abs(audio)), rtol=0, atol=1e-12)
+
+
+def test_limiter_leaves_everything_farther_than_its_reach_from_a_peak_alone() -> None:
+    quiet = speechlike(3) * 0.2
+    loud = quiet.copy()
+    loud[RATE: RATE + 50] = 0.95  # one burst over the ceiling
+    limited = limit(loud, -6.0, RATE)
+    reach = 2 * round(0.005 * RATE) + 1
+    assert np.array_equal(limited[: RATE - reach], loud[: RATE - reach])
+    assert np.array_equal(limited[RATE + 50 + reach:], loud[RATE + 50 + reach:])
+    assert 20 * np.log10(true_peak(limited)) <= -5.9

@@ -281,7 +281,8 @@ def test_without_a_cast_one_is_written_in_the_output_folder(tmp_path: Path) -> N
 def test_least_certain_first(studio: Studio) -> None:
     order = least_certain(studio.script(1))
     confidences = [studio.script(1).segments[i].confidence for i in order]
-    assert order[:3] == (7, 11, 3) and confidences == sorted(confidences) and len(order) == 7
+    # untagged turns are the least certain, the two lines a name tag decides the most
+    assert set(order[-2:]) == {7, 11} and confidences == sorted(confidences) and len(order) == 7
 
 
 KILLER = """

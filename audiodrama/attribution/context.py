@@ -31,6 +31,13 @@ _SUBJECT_LOOKBACK = 40
 """Characters read back from a name to tell whether it can be a sentence subject."""
 _ARTICLE = re.compile(r"(?:the|a|an)\s+", re.IGNORECASE)
 """An article before a cast alias in a tag ("said the March Hare")."""
+_TALKED_ABOUT = re.compile(r"['’]s\b|\s+[a-z]+\b(?!\s+(?:you|I|we|ye|thou)\b)")
+"""What follows a name opening a quote when the quote talks about its character, not to them: a
+possessive or a lower-case word ("Harriet's letter", "Harriet can go"), unless a question turns on
+the one addressed ("Sasuke have you seen Naruto")."""
+_TALKED_ABOUT_TURNS = 2
+"""In how many turns of a run a character must be talked about to count as absent from it (one
+mention may be a call without its comma: "Whatever you say kit")."""
 _MY_WORDS = re.compile(r"\s+(?:[a-z]+\s+)?(?:reply|answer|remark|retort|rejoinder|response|comment|exclamation)\b")
 """What makes "my" the subject of a tag: the words it owns ("was my reply", "was my calm retort")."""
 
@@ -107,7 +114,7 @@ class Context:
         """`recently_named()` and the state of `recent` it was computed for."""
         self.anchors: list[tuple[int, str | None]] = []
         """(paragraph, the character its tags name beyond doubt) for each paragraph with quotes."""
-        self._around: tuple[int, tuple[dict[str, tuple[int, int]], list[str]]] = (-1, ({}, []))
+        self._around: tuple[int, Around] = (-1, Around({}, [], Counter()))
         """`around()` and the position it was computed for."""
         self.runs: list[tuple[int, int]] = []
         """For each paragraph with quotes, the positions (start, end) of its run of consecutive ones."""
@@ -116,6 +123,8 @@ class Context:
         self.calls: list[tuple[str, ...]] = []
         """Whom the quotes of each paragraph with quotes address by name (shared names resolved
         by the context at the start)."""
+        self.talk: list[tuple[str, ...]] = []
+        """Whom the quotes of each paragraph with quotes name without calling them (talk about)."""
 
     def mentions(self, start: int, end: int) -> list[Mention]:
         """The character mentions within text[start:end], in order."""
@@ -301,28 +310,48 @@ class Context:
 
     def vocatives(self, quotes: list[Quote]) -> tuple[str, ...]:
         """Characters the quotes address by name ("Sakura, stop!", "..., my dear Jane?")."""
+        return self.named_in(quotes, called=True)
+
+    def talked_about(self, quotes: list[Quote]) -> tuple[str, ...]:
+        """Characters the quotes name without addressing them ("Harriet never writes")."""
+        return self.named_in(quotes, called=False)
+
+    def named_in(self, quotes: list[Quote], called: bool) -> tuple[str, ...]:
+        """Characters named inside the quotes: those addressed (`called`), else the others."""
         found = []
         for q in quotes:
             for m in self.mentions(q.inner_start, q.inner_end):
-                if is_vocative(self.text, m, q):
+                if is_vocative(self.text, m, q) == called:
                     found.append(self.most_recent(m.names))
         return tuple(dict.fromkeys(found))
 
     def anchored(self) -> dict[str, tuple[int, int]]:
         """For each character a tag names in the current run of consecutive quote paragraphs: how
         many turns before and after the current one its nearest such tag is (0: none)."""
-        return self.around()[0]
+        return self.around().anchored
 
     def participants(self) -> list[str]:
         """Who takes part in the current run of quote paragraphs: named by its tags or called by its quotes."""
-        return self.around()[1]
+        return self.around().participants
 
-    def around(self) -> tuple[dict[str, tuple[int, int]], list[str]]:
-        """`anchored()` and `participants()`, computed once per paragraph."""
+    def absent(self) -> set[str]:
+        """Who is unlikely to speak the current turn though named before it: characters the run's
+        other turns talk about again and again (`_TALKED_ABOUT_TURNS`) and no tag names (being
+        mentioned is not being present), and the one a tag names as the next turn's speaker (turns
+        alternate)."""
+        around = self.around()
+        return {name for name, turns in around.talked.items()
+                if turns >= _TALKED_ABOUT_TURNS and name not in around.anchored} | {
+            name for name, (_, after) in around.anchored.items() if after == 1}
+
+    def around(self) -> Around:
+        """Who the current run of quote paragraphs tags, calls and talks about (within
+        `TURN_WINDOW` turns on each side), computed once per paragraph."""
         here = self.position
         if self._around[0] != here:
             found: dict[str, list[int]] = {}
             called: dict[str, None] = {}
+            talked: Counter[str] = Counter()
             start, end = self.runs[here]
             # nearest first, on each side, up to `TURN_WINDOW` turns within the run of consecutive quote paragraphs
             for position in (
@@ -334,9 +363,22 @@ class Context:
                     slot = found.setdefault(name, [0, 0])
                     slot[position > here] = slot[position > here] or abs(position - here)
                 called.update(dict.fromkeys(self.calls[position]))
+                talked.update(self.talk[position])
             anchored = {name: (before, after) for name, (before, after) in found.items()}
-            self._around = (self.position, (anchored, list(dict.fromkeys([*anchored, *called]))))
+            self._around = (self.position, Around(anchored, list(dict.fromkeys([*anchored, *called])), talked))
         return self._around[1]
+
+
+@dataclass(frozen=True)
+class Around:
+    """Who the run of quote paragraphs around a turn tags, calls and talks about."""
+
+    anchored: dict[str, tuple[int, int]]
+    """Each character a tag names beyond doubt: turns before and after to its nearest such tag (0: none)."""
+    participants: list[str]
+    """Characters tagged or called by name."""
+    talked: Counter[str]
+    """How many of the other turns name each character inside their quotes without calling them."""
 
 
 def runs(paragraphs: list[int]) -> list[tuple[int, int]]:
@@ -378,6 +420,8 @@ def is_vocative(text: str, mention: Mention, quote: Quote) -> bool:
     ("Yes, Jane.", "Sasuke I'm glad")."""
     before = text[quote.inner_start : mention.start].rstrip()
     after = text[mention.end : mention.end + 2]
+    if not before and _TALKED_ABOUT.match(text, mention.end):
+        return False  # "Harriet can take the coach", "Harriet's letter": the line's subject
     called = before.lower().endswith(("dear", "oh", "hey", "my"))
     opens = not before or before[-1] in ",.!?;—-"
     closes = not after or after[0] in ",.!?;—-"

@@ -72,6 +72,8 @@ class Decision:
     """(start, end) of the bare speech tag beside the quote ("said Naruto"), if there is one."""
     rule: Rule | None = None
     """The rule that decided, when one of `Rule` did (tags and the ranker explain themselves in `reason`)."""
+    basis: str = ""
+    """What decided, as the calibration of `confidence` groups decisions (`basis()`)."""
 
     @classmethod
     def by_rule(cls, rule: Rule, speaker: str | None, confidence: float) -> Decision:
@@ -93,6 +95,14 @@ class Example:
     """The candidate speakers, in feature-row order."""
     features: np.ndarray
     """Candidates x `FEATURES`."""
+
+
+def basis(found: Found, rule: Rule | None, ranked: bool) -> str:
+    """What decided a quote, for calibration: how its tag named the character (`Found`), else the
+    rule (`SAME_PARAGRAPH` for a quote whose paragraph's other quote is tagged), prefixed with
+    `ranked` when the ranker chose among candidates."""
+    source = found.name if found is not Found.NOTHING else rule.name if rule else "SAME_PARAGRAPH"
+    return f"ranked {source}" if ranked else source
 
 
 def taking_turns(speaker: str | None) -> str | None:

@@ -64,7 +64,8 @@ def candidate_features(ctx: Context, index: int, quotes: list[Quote], k: int, re
         }
     next_named = {n for m in ctx.next_mentions(index) for n in m.names}
     ranks = {name: r for r, name in enumerate(ctx.recently_named())}
-    anchored = ctx.anchored()
+    around = ctx.around()
+    anchored = around.anchored
     said = max(1, len(ctx.turns))
     rows = []
     for c in candidates:
@@ -97,6 +98,9 @@ def candidate_features(ctx: Context, index: int, quotes: list[Quote], k: int, re
             "tagged_even_after": after > 0 and after % 2 == 0,
             "tagged_odd_after": after % 2 == 1,
             "tagged_in_exchange": c in anchored,
+            "talked_about": min(3, around.talked[c]) / 3,
+            "talked_about_only": c in around.talked and c not in anchored,
+            "outsider": len(anchored) > 1 and c not in anchored,
         }
         rows.append([values[name] for name in BASE])
     base = np.array(rows, dtype=float)
@@ -142,6 +146,11 @@ def history_features(
     for name in t1.addressed:
         hold(name, "vocative_prev")
     return on
+
+
+def chosen_row(candidates: Sequence[str], rows: np.ndarray | None, speaker: str | None) -> np.ndarray | None:
+    """The features of the candidate chosen (`speaker`) among `candidates` (`rows`: theirs), when the ranker chose."""
+    return rows[candidates.index(speaker)] if rows is not None and speaker in candidates else None
 
 
 def rule_columns(rule: Decision, candidate: str) -> tuple[bool, float]:

@@ -7,11 +7,16 @@ The weights are trained by `scripts/train_attribution.py` on the dev corpus and 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from audiodrama.attribution.decisions import Decision
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "speaker_model.json"
 
@@ -57,6 +62,9 @@ BASE = (
     "tagged_even_after",  # a tag names the candidate an even number of turns later
     "tagged_odd_after",  # ... an odd number of turns later
     "tagged_in_exchange",  # a tag names the candidate in the same run of quote paragraphs
+    "talked_about",  # share of the run's other turns (up to 3) that name the candidate inside quotes, not calling
+    "talked_about_only",  # ... and no tag names the candidate in the run
+    "outsider",  # tags name two or more characters in the run, the candidate not
 )
 """The features that neither depend on the turn history nor on the tag's gender."""
 
@@ -78,6 +86,39 @@ candidate's gender ("said she": who the pronoun refers to weighs salience differ
 
 FEATURES = (*BASE, *(f"gendered_{name}" for name in GENDERED), *HISTORY)
 """Feature names, in the order of the weight vector."""
+ANY_BASIS = "*"
+"""The confidence model's bias for decisions whose basis it has no bias of its own for."""
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """A logistic model of the probability that a decision is right, from what decided it (its basis),
+    its raw confidence and, for the ranker's decisions, the chosen candidate's features."""
+
+    bias: dict[str, float]
+    """Per decision basis (`Decision.basis`; `ANY_BASIS` for the rest), the intercept."""
+    raw: float
+    """The weight of the raw confidence's log odds."""
+    features: np.ndarray
+    """One weight per name in `FEATURES`, applied to the chosen candidate's row."""
+
+    def __call__(self, basis: str, raw: float, row: np.ndarray | None) -> float:
+        """P(right) of a decision."""
+        raw = min(max(raw, 1e-4), 1 - 1e-4)
+        score = self.bias.get(basis, self.bias[ANY_BASIS]) + self.raw * math.log(raw / (1 - raw))
+        if row is not None:
+            score += float(row @ self.features)
+        return 1 / (1 + math.exp(-score))
+
+    def to_dict(self) -> dict:
+        """The model file's `confidence` entry."""
+        return {"bias": {b: round(w, 5) for b, w in self.bias.items()}, "raw": round(self.raw, 5),
+                "features": dict(zip(FEATURES, (round(float(w), 5) for w in self.features), strict=True))}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Confidence:
+        """The model from a model file's `confidence` entry."""
+        return cls(dict(d["bias"]), float(d["raw"]), np.array([d["features"][f] for f in FEATURES], dtype=float))
 
 
 @dataclass(frozen=True)
@@ -86,6 +127,16 @@ class Ranker:
 
     weights: np.ndarray
     """One weight per name in `FEATURES`."""
+    confidence: Confidence | None = None
+    """The calibration that turns a decision's raw confidence into the probability that it is
+    right; None: confidences stay raw."""
+
+    def calibrated(self, decision: Decision, row: np.ndarray | None) -> Decision:
+        """`decision` with its confidence calibrated (`row`: the chosen candidate's features when
+        the ranker chose; unchanged without calibration or speaker)."""
+        if self.confidence is None or decision.speaker is None:
+            return decision
+        return replace(decision, confidence=self.confidence(decision.basis, decision.confidence, row))
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """P(candidate speaks) for each row of `features` (candidates x FEATURES)."""
@@ -96,15 +147,18 @@ class Ranker:
     def to_json(self, **info) -> str:
         """The model file's text, with `info` (training data, figures) kept beside the weights."""
         weights = dict(zip(FEATURES, (round(float(w), 5) for w in self.weights), strict=True))
-        return json.dumps({"weights": weights, **info}, indent=1) + "\n"
+        confidence = self.confidence.to_dict() if self.confidence else None
+        return json.dumps({"weights": weights, "confidence": confidence, **info}, indent=1) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> Ranker:
         """A ranker from a model file's text; ValueError when its features are not `FEATURES`."""
-        weights = json.loads(text)["weights"]
+        model = json.loads(text)
+        weights = model["weights"]
         if tuple(weights) != FEATURES:
             raise ValueError("the speaker model was trained on other features; retrain it")
-        return cls(np.array([weights[f] for f in FEATURES], dtype=float))
+        confidence = Confidence.from_dict(model["confidence"]) if model.get("confidence") else None
+        return cls(np.array([weights[f] for f in FEATURES], dtype=float), confidence)
 
 
 @cache

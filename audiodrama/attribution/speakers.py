@@ -19,9 +19,9 @@ from audiodrama.attribution.context import (
     is_subject,
     runs,
 )
-from audiodrama.attribution.decisions import NOBODY, Decision, Example, Found, Rule, taking_turns
+from audiodrama.attribution.decisions import NOBODY, Decision, Example, Found, Rule, basis, taking_turns
 from audiodrama.attribution.decoding import Group, decode_exchanges
-from audiodrama.attribution.features import FIXED_FEATURES, candidate_features, ranked
+from audiodrama.attribution.features import FIXED_FEATURES, candidate_features, chosen_row, ranked
 from audiodrama.attribution.quotes import Quote
 from audiodrama.attribution.ranker import Ranker
 from audiodrama.attribution.tags import Tag, action_beat, tag_after, tag_before
@@ -152,18 +152,19 @@ class Speakers(Context):
             name = self.most_recent(m.names)
             if name not in addressed and is_subject(self.text, m.start):
                 return Decision.by_rule(Rule.ACTION_BEAT, name, 0.7)
+        absent = self.absent()
         if last is None or last.paragraph < index - 1:
             before = paragraphs[index - 1] if index else None
             if before is not None and before.kind == Kind.TEXT:
                 for m in reversed(self.mentions(before.start, before.end)):
                     name = self.most_recent(m.names)
-                    if name not in addressed and is_subject(self.text, m.start):
+                    if name not in addressed and name not in absent and is_subject(self.text, m.start):
                         return Decision.by_rule(Rule.ACTS_BEFORE, name, 0.6)
         turn = self.turn_rule(index, self.turns, addressed) if last is not None else None
         if turn is not None:
             return turn
         for _, name in reversed(self.recent[-RECENT:]):
-            if (last is None or name != last.speaker) and name not in addressed:
+            if (last is None or name != last.speaker) and name not in addressed and name not in absent:
                 return Decision.by_rule(Rule.LAST_MENTIONED, name, 0.3)
         return NOBODY
 
@@ -195,7 +196,9 @@ class Speakers(Context):
             decisions.append(ranked(ranker, rule, rule, candidates, features, ranker.probabilities(features)))
             fixed[k] = tuple((features[:, FIXED_FEATURES] @ ranker.weights[FIXED_FEATURES]).tolist())
         decisions = [
-            replace(d, tag=t.phrase) if t and t.phrase else d for d, t in zip(decisions, reading.tags, strict=True)
+            replace(d, tag=t.phrase if t and t.phrase else d.tag,
+                    basis=basis(how, d.rule, row is not None and ranker is not None))
+            for d, t, (_, how), row in zip(decisions, reading.tags, reading.resolved, rows, strict=True)
         ]
         return Group(index, tuple(quotes), reading, tuple(candidates), tuple(rows), tuple(fixed), tuple(decisions))
 
@@ -243,6 +246,7 @@ class Speakers(Context):
         tags = [self.tags(index, quotes[k:end]) for index, k, end in spans]
         self.anchors = [(index, self.certain(t)) for (index, _, _), t in zip(spans, tags, strict=True)]
         self.calls = [self.vocatives(quotes[k:end]) for _, k, end in spans]
+        self.talk = [self.talked_about(quotes[k:end]) for _, k, end in spans]
         self.runs = runs([index for index, _, _ in spans])
         groups: list[Group] = []
         previous_index = -1
@@ -261,9 +265,11 @@ class Speakers(Context):
             self.commit(index, quotes[k:end], reading, said)
             groups.append(group)
             previous_index = index
-        if ranker is not None:
-            groups = decode_exchanges(self, groups, ranker)
-        return [d for group in groups for d in group.decisions]
+        if ranker is None:
+            return [d for group in groups for d in group.decisions]
+        return [ranker.calibrated(d, chosen_row(group.candidates, row, d.speaker))
+                for group in decode_exchanges(self, groups, ranker) for d, row in zip(group.decisions, group.rows,
+                                                                                     strict=True)]
 
 
 def _beside(decisions: list[Decision | None], k: int) -> Decision | None:

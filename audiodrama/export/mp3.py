@@ -26,8 +26,8 @@ from mutagen.id3 import (
 
 from audiodrama import __version__
 from audiodrama.files import atomic_path
-from audiodrama.mixing.loudness import Loudness
-from audiodrama.mixing.mastering import LoudnessTarget, encode_to_target
+from audiodrama.mixing.loudness import Dip
+from audiodrama.mixing.mastering import Encoded, LoudnessTarget, encode_to_target
 from audiodrama.mixing.timeline import Timeline
 from audiodrama.text.chapter import Kind
 
@@ -83,15 +83,15 @@ def scene_chapters(timeline: Timeline) -> tuple[Chapter, ...]:
     return tuple(Chapter(title, start, end) for (start, title), end in zip(starts, ends, strict=True))
 
 
-def write_episode(render_at: Callable[[float, float], Iterable[np.ndarray]], gain_db: float,
+def write_episode(render_at: Callable[[float, float, tuple[Dip, ...]], Iterable[np.ndarray]], gain_db: float,
                   aim: LoudnessTarget, sample_rate: int, target: Path, bitrate: str, tags: Tags,
-                  chapters: tuple[Chapter, ...] = ()) -> Loudness:
+                  chapters: tuple[Chapter, ...] = ()) -> Encoded:
     """Encode the episode to meet `aim` (see `mastering.encode_to_target`) and tag it; `target` appears
     only when complete."""
     with atomic_path(target) as temporary:
-        measured = encode_to_target(render_at, gain_db, aim, sample_rate, temporary, bitrate)
+        encoded = encode_to_target(render_at, gain_db, aim, sample_rate, temporary, bitrate)
         write_tags(temporary, tags, chapters)
-    return measured
+    return encoded
 
 
 def write_tags(mp3: Path, tags: Tags, chapters: tuple[Chapter, ...] = ()) -> None:

@@ -5,7 +5,7 @@ stream so an episode of any length is measured in constant memory, and a true-pe
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,13 +45,30 @@ def k_weighting(sample_rate: int) -> tuple[np.ndarray, float]:
     return sections, float(np.prod([stage.passband_gain for stage in stages]))
 
 
+@dataclass(frozen=True)
+class Dip:
+    """A stretch of the episode where the limiter's ceiling sits lower: where the encoder overshot it."""
+
+    start: int
+    """First sample of the stretch."""
+    end: int
+    """Sample just past it."""
+    db: float
+    """How far under the usual ceiling the limiter keeps true peaks there (dB)."""
+
+
 class LoudnessMeter:
     """BS.1770 integrated loudness and peak of mono audio fed in blocks of any size."""
 
-    def __init__(self, sample_rate: int, true_peaks: bool = True) -> None:
-        """`true_peaks=False` measures sample peaks only, which is much cheaper than oversampling."""
+    def __init__(self, sample_rate: int, true_peaks: bool = True, limit_db: float | None = None) -> None:
+        """`true_peaks=False` measures sample peaks only, which is much cheaper than oversampling; with
+        `limit_db` (and true peaks) every sample whose true peak exceeds it is noted in `overs`."""
         self.sample_rate = sample_rate
         self._true_peaks = true_peaks
+        self._limit = db_to_gain(limit_db) if limit_db is not None and true_peaks else None
+        self._fed = 0
+        self.overs: list[tuple[int, float]] = []
+        """(sample, dB over `limit_db`) of every true peak over it."""
         self._sections, self._gain = k_weighting(sample_rate)
         self._state = np.zeros((len(self._sections), 2))
         self._step = round(0.1 * sample_rate)  # gating blocks of 400 ms advance by 100 ms
@@ -63,8 +80,17 @@ class LoudnessMeter:
         """Measure the next stretch of audio."""
         if not len(samples):
             return
-        peak = true_peak(samples) if self._true_peaks else float(np.abs(samples).max())
+        if self._true_peaks:
+            peaks = upsampled_peaks(samples)
+            if self._limit is not None:
+                over = np.flatnonzero(peaks > self._limit)
+                self.overs += zip((over + self._fed).tolist(), (20 * np.log10(peaks[over] / self._limit)).tolist(),
+                                  strict=True)
+            peak = float(peaks.max())
+        else:
+            peak = float(np.abs(samples).max())
         self._peak = max(self._peak, peak)
+        self._fed += len(samples)
         weighted, self._state = scipy.signal.sosfilt(self._sections, samples.astype(np.float64), zi=self._state)
         weighted = weighted * self._gain
         pending = np.concatenate([self._pending, weighted**2])
@@ -110,12 +136,25 @@ def interpolator() -> np.ndarray:
     return scipy.signal.firwin(20 * OVERSAMPLING + 1, 1 / OVERSAMPLING, window=("kaiser", 5.0))
 
 
+@functools.cache
+def _phases() -> tuple[float, tuple[np.ndarray, ...]]:
+    """The interpolator split into its phases, scaled as `resample_poly` scales it: (the gain of phase 0,
+    whose only tap above rounding error is the centre one: the interpolator is a quarter-band filter;
+    the other phases' taps)."""
+    taps = interpolator() * OVERSAMPLING
+    return float(taps[len(taps) // 2]), tuple(taps[phase::OVERSAMPLING] for phase in range(1, OVERSAMPLING))
+
+
 def upsampled_peaks(samples: np.ndarray) -> np.ndarray:
-    """Per input sample, the largest magnitude among its oversampled neighbours."""
-    upsampled = np.abs(scipy.signal.resample_poly(samples.astype(np.float64), OVERSAMPLING, 1, window=interpolator()))
-    # the largest of each sample's OVERSAMPLING values, phase by phase: numpy reduces a short last axis slowly
-    peaks = functools.reduce(np.maximum, [upsampled[phase::OVERSAMPLING] for phase in range(OVERSAMPLING)])
-    return np.maximum(peaks, np.abs(samples))
+    """Per input sample, the largest magnitude among its oversampled neighbours: what
+    `resample_poly(samples, OVERSAMPLING, 1)` gives, computed as one short convolution per phase."""
+    samples = samples.astype(np.float64)
+    gain, phases = _phases()
+    delay = len(phases[0]) // 2  # every phase has 2 * delay + 1 taps, centred
+    peaks = np.abs(samples) * max(gain, 1.0)
+    for taps in phases:
+        np.maximum(peaks, np.abs(np.convolve(samples, taps)[delay: delay + len(samples)]), out=peaks)
+    return peaks
 
 
 def true_peak(samples: np.ndarray) -> float:
@@ -123,40 +162,81 @@ def true_peak(samples: np.ndarray) -> float:
     return float(upsampled_peaks(samples).max()) if len(samples) else 0.0
 
 
-def limit(samples: np.ndarray, ceiling_db: float, sample_rate: int, lookahead_ms: float = 5.0,
+def dips_around(overs: Sequence[tuple[int, float]], reach: int, safety_db: float) -> tuple[Dip, ...]:
+    """The dips that bring the noted overshoots (sample, dB over) under their limit: each run of them
+    (gaps under `reach` joined) widened by `reach` samples either side, lowered by its largest
+    overshoot and `safety_db` more."""
+    dips: list[Dip] = []
+    for sample, over in overs:
+        if dips and sample - reach <= dips[-1].end:
+            last = dips[-1]
+            dips[-1] = Dip(last.start, sample + reach, max(last.db, over + safety_db))
+        else:
+            dips.append(Dip(max(0, sample - reach), sample + reach, over + safety_db))
+    return tuple(dips)
+
+
+def ceiling_curve(ceiling_db: float, dips: Sequence[Dip], start: int, length: int) -> float | np.ndarray:
+    """The limiter's ceiling (dB) over samples `start` to `start + length`: `ceiling_db`, lower in the dips
+    (one number when no dip touches the stretch)."""
+    touching = [dip for dip in dips if dip.start < start + length and dip.end > start]
+    if not touching:
+        return ceiling_db
+    curve = np.full(length, ceiling_db)
+    for dip in touching:
+        first, last = max(dip.start, start) - start, min(dip.end, start + length) - start
+        curve[first:last] = np.minimum(curve[first:last], ceiling_db - dip.db)
+    return curve
+
+
+def limit(samples: np.ndarray, ceiling_db: float | np.ndarray, sample_rate: int, lookahead_ms: float = 5.0,
           peaks: np.ndarray | None = None) -> np.ndarray:
-    """Keep true peaks at or under `ceiling_db` with a smooth look-ahead gain, leaving quieter audio alone.
+    """Keep true peaks at or under `ceiling_db` (one level, or one per sample) with a smooth look-ahead
+    gain, leaving quieter audio alone.
 
     `peaks` may give `upsampled_peaks(samples)` when already known (it scales with the samples).
     """
-    ceiling = db_to_gain(ceiling_db)
+    ceiling = np.power(10.0, np.asarray(ceiling_db) / 20)
     peaks = upsampled_peaks(samples) if peaks is None else peaks
-    if peaks.max() <= ceiling:
+    over = np.flatnonzero(peaks > ceiling)
+    if not len(over):
         return samples
-    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     width = max(1, round(lookahead_ms * sample_rate / 1000))
-    # The minimum over twice the width, then averaged over the width, never exceeds the need at a peak.
-    gain = scipy.ndimage.uniform_filter1d(scipy.ndimage.minimum_filter1d(needed, 2 * width + 1), 2 * width + 1)
+    # The minimum over twice the width, then averaged over the width, never exceeds the need at a peak;
+    # the gain is 1 farther than 2 * width from every peak over the ceiling, so only those stretches are worked.
+    gain = np.ones(len(samples))
+    reach = 2 * width + 1
+    starts = over[np.r_[True, np.diff(over) > 2 * reach]]
+    ends = over[np.r_[np.diff(over) > 2 * reach, True]]
+    for first, last in zip(np.maximum(starts - 2 * reach, 0), np.minimum(ends + 2 * reach + 1, len(samples)),
+                           strict=True):
+        local = ceiling if ceiling.ndim == 0 else ceiling[first:last]
+        needed = np.minimum(1.0, local / np.maximum(peaks[first:last], 1e-12))
+        smooth = scipy.ndimage.uniform_filter1d(scipy.ndimage.minimum_filter1d(needed, 2 * width + 1), 2 * width + 1)
+        inner = slice(0 if first == 0 else reach, None if last == len(samples) else -reach)
+        gain[first:last][inner] = smooth[inner]
     return (samples * gain).astype(samples.dtype)
 
 
-def limit_stream(blocks: Iterable[np.ndarray], ceiling_db: float, sample_rate: int,
-                 lookahead_ms: float = 5.0) -> Iterator[np.ndarray]:
-    """`limit` over a stream of blocks, block sizes and timing kept: each block is limited with its
-    neighbours' edges as context, so it is given out one block later."""
+def limit_stream(blocks: Iterable[np.ndarray], ceiling_db: float, sample_rate: int, lookahead_ms: float = 5.0,
+                 dips: Sequence[Dip] = ()) -> Iterator[np.ndarray]:
+    """`limit` over a stream of blocks, block sizes and timing kept, the ceiling lowered in `dips`: each
+    block is limited with its neighbours' edges as context, so it is given out one block later."""
     context = 4 * max(1, round(lookahead_ms * sample_rate / 1000)) + 64
     previous: np.ndarray | None = None
     before = np.zeros(0, dtype=np.float32)
+    position = 0  # first sample of `previous`
+
+    def limited(after: np.ndarray) -> np.ndarray:
+        joined = np.concatenate([before, previous, after])
+        ceiling = ceiling_curve(ceiling_db, dips, position - len(before), len(joined))
+        return limit(joined, ceiling, sample_rate, lookahead_ms)[len(before): len(before) + len(previous)]
+
     for block in blocks:
         if previous is not None:
-            yield _limited_middle(before, previous, block[:context], ceiling_db, sample_rate, lookahead_ms)
+            yield limited(block[:context])
             before = np.concatenate([before, previous])[-context:]
+            position += len(previous)
         previous = block
     if previous is not None:
-        yield _limited_middle(before, previous, np.zeros(0, dtype=np.float32), ceiling_db, sample_rate, lookahead_ms)
-
-
-def _limited_middle(before: np.ndarray, middle: np.ndarray, after: np.ndarray, ceiling_db: float,
-                    sample_rate: int, lookahead_ms: float) -> np.ndarray:
-    joined = np.concatenate([before, middle, after])
-    return limit(joined, ceiling_db, sample_rate, lookahead_ms)[len(before): len(before) + len(middle)]
+        yield limited(np.zeros(0, dtype=np.float32))

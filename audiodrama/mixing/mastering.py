@@ -22,15 +22,18 @@ from audiodrama.errors import InputError, ToolError
 from audiodrama.files import atomic_path
 from audiodrama.mixing.audio import decode, decode_blocks, encode_mp3, load_clip
 from audiodrama.mixing.loudness import (
+    Dip,
     Loudness,
     LoudnessMeter,
     db_to_gain,
+    dips_around,
     limit,
     limit_stream,
     measure,
     upsampled_peaks,
 )
-from audiodrama.mixing.timeline import BedSource, Timeline, render
+from audiodrama.mixing.threads import ahead
+from audiodrama.mixing.timeline import RENDER_BLOCK, BedSource, Timeline, render
 from audiodrama.yamlfile import bounded
 
 
@@ -156,14 +159,17 @@ SHIFT_EXCERPT_SECONDS = 90.0
 ENCODE_ATTEMPTS = 3
 """Encodes at most, each correcting the last one's loudness and peaks."""
 PEAK_SAFETY_DB = 0.2
-"""When the encoded peaks overshoot, the limiter's ceiling drops by the overshoot and this much more."""
+"""Where the encoded peaks overshoot, the limiter's ceiling drops by the overshoot and this much more."""
+OVERSHOOT_REACH_SECONDS = 0.05
+"""How far either side of an encoded overshoot the limiter's ceiling drops: two MP3 granules, the
+stretch whose quantisation noise made it."""
 LOUDNESS_TOLERANCE = 0.2
 """Largest miss (LU) of the target loudness accepted on the encoded episode before re-encoding."""
 
 
-def measure_episode(blocks: Iterable[np.ndarray], sample_rate: int, true_peaks: bool = False) -> Loudness:
-    """Loudness of a rendered episode, measured block by block (true peaks only when asked)."""
-    meter = LoudnessMeter(sample_rate, true_peaks)
+def measure_episode(blocks: Iterable[np.ndarray], sample_rate: int) -> Loudness:
+    """Loudness (and sample peak) of a rendered episode, measured block by block."""
+    meter = LoudnessMeter(sample_rate, true_peaks=False)
     for samples in blocks:
         meter.feed(samples)
     return meter.result()
@@ -187,24 +193,43 @@ def encoder_cutoff(sample_rate: int) -> float:
     return min(0.4 * sample_rate, 16_000.0)
 
 
-def episode_gain(timeline: Timeline, levels: Levels, bed: BedSource, report: Callable[[int, int], None]) -> float:
+def episode_gain(timeline: Timeline, levels: Levels, bed: BedSource, report: Callable[[int, int], None],
+                 keep: Path) -> float:
     """The gain (dB) that brings the mix to the target loudness: the mix is linear in its gain, so
-    one measuring render at 0 dB tells it."""
-    measured = measure_episode(tracked(timeline, bed, report, 0.0), timeline.sample_rate).integrated
+    one measuring render at 0 dB tells it. That render is kept in `keep` (see `replay`)."""
+    measured = measure_episode(kept(tracked(timeline, bed, report, 0.0), keep), timeline.sample_rate).integrated
     target = levels.target_lufs
     return target - measured if np.isfinite(measured) else target - levels.speech_lufs
 
 
+def kept(blocks: Iterable[np.ndarray], path: Path) -> Iterator[np.ndarray]:
+    """The blocks, each also written to the raw float32 file `path`, so the mix is rendered only once."""
+    with path.open("wb") as out:
+        for block in blocks:
+            block.astype("<f4", copy=False).tofile(out)
+            yield block
+
+
+def replay(path: Path, gain_db: float, block: int = RENDER_BLOCK) -> Iterator[np.ndarray]:
+    """The mix `kept` in `path`, in the blocks `render` gives, scaled by `gain_db` as `render` scales it."""
+    gain = np.float32(db_to_gain(gain_db))
+    with path.open("rb") as source:
+        while len(samples := np.fromfile(source, dtype="<f4", count=block)):
+            yield samples * gain
+
+
 def tracked(timeline: Timeline, bed: BedSource, report: Callable[[int, int], None], gain_db: float,
-            ceiling_db: float | None = None) -> Iterator[np.ndarray]:
-    """`render(timeline, gain_db, bed)`, reporting the samples done; with `ceiling_db`, as it goes to the
-    encoder: low-passed where the encoder would cut, true peaks limited under the ceiling."""
+            ceiling_db: float | None = None, dips: tuple[Dip, ...] = (), rendered: Path | None = None,
+            ) -> Iterator[np.ndarray]:
+    """`render(timeline, gain_db, bed)` (or the same `replay`ed from `rendered`), reporting the samples done;
+    with `ceiling_db`, as it goes to the encoder: low-passed where the encoder would cut, true peaks
+    limited under the ceiling (lower in `dips`)."""
     done = 0
-    blocks = render(timeline, gain_db, bed)
-    if ceiling_db is not None:
+    blocks = replay(rendered, gain_db) if rendered else render(timeline, gain_db, bed)
+    if ceiling_db is not None:  # low-pass, limiter and the caller (the encoder's feed) side by side
         rate = timeline.sample_rate
-        blocks = limit_stream(lowpass_stream(blocks, encoder_cutoff(rate), rate), ceiling_db, rate)
-    for block in blocks:
+        blocks = limit_stream(ahead(lowpass_stream(blocks, encoder_cutoff(rate), rate)), ceiling_db, rate, dips=dips)
+    for block in ahead(blocks):
         done += len(block)
         report(done, timeline.frames)
         yield block
@@ -222,23 +247,26 @@ class Mix:
     """The episode gain that brings the mix to the target loudness."""
     ceiling: float
     """The clips' true-peak ceiling (dBTP) they were mastered under."""
+    rendered: Path
+    """The mix at 0 dB as the measuring render made it (raw float32), for `replay`."""
 
 
 def fit_ceiling(timeline: Timeline, ceiling: float, levels: Levels, remaster: Callable[[float], Timeline],
-                bed_for: Callable[[Timeline], BedSource], report: Callable[[str, int, int], None]) -> Mix:
+                bed_for: Callable[[Timeline], BedSource], report: Callable[[str, int, int], None],
+                scratch: Path) -> Mix:
     """Measure the mix's gain and, while that gain would carry the clips' peaks over the limit (pauses
     and beds move it off its prediction), `remaster` the clips under a ceiling lowered by the excess
-    (at most `CEILING_ROUNDS` measurements)."""
+    (at most `CEILING_ROUNDS` measurements). The last measuring render is kept in `scratch`."""
     allowed = levels.true_peak_db - levels.limiter_margin_db
     for round_ in range(CEILING_ROUNDS):
         bed = bed_for(timeline)
-        gain = episode_gain(timeline, levels, bed, partial(report, "Measuring loudness"))
+        gain = episode_gain(timeline, levels, bed, partial(report, "Measuring loudness"), scratch)
         excess = ceiling + gain - allowed
         if excess <= CEILING_SLACK or round_ == CEILING_ROUNDS - 1:
             break
         ceiling -= excess
         timeline = remaster(ceiling)
-    return Mix(timeline, bed, gain, ceiling)
+    return Mix(timeline, bed, gain, ceiling, scratch)
 
 
 def loudness_target(levels: Levels) -> LoudnessTarget:
@@ -258,28 +286,55 @@ class LoudnessTarget:
     """Where the final limiter starts (below `true_peak_db` by the encoder's expected overshoot)."""
 
 
-def encode_to_target(render_at: Callable[[float, float], Iterable[np.ndarray]], gain_db: float,
-                     aim: LoudnessTarget, sample_rate: int, target: Path, bitrate: str) -> Loudness:
+@dataclass(frozen=True)
+class Encoded:
+    """What encoding an episode came to."""
+
+    loudness: Loudness
+    """Loudness and true peak measured on the written MP3."""
+    encodes: int
+    """Full encodes of the episode it took (the excerpt that measures the encoder's shift not counted)."""
+
+
+def encode_to_target(render_at: Callable[[float, float, tuple[Dip, ...]], Iterable[np.ndarray]], gain_db: float,
+                     aim: LoudnessTarget, sample_rate: int, target: Path, bitrate: str) -> Encoded:
     """Encode the mix into the MP3 file `target` so that the file itself meets `aim`, and say what it measures.
 
-    `render_at(gain_db, ceiling_db)` gives the mix at a gain, true peaks limited under a ceiling;
-    `gain_db` brings the mix to `aim.lufs`. The MP3 encoder shifts loudness (about -0.45 LU with LAME
-    here) and overshoots peaks: the shift is measured on an excerpt and compensated, then the written
-    file is decoded and measured, and encoded again (at most `ENCODE_ATTEMPTS` times in all), gain and
-    ceiling corrected, while it misses the loudness by more than `LOUDNESS_TOLERANCE` or the peak limit.
+    `render_at(gain_db, ceiling_db, dips)` gives the mix at a gain, true peaks limited under a ceiling
+    (lower in the dips); `gain_db` brings the mix to `aim.lufs`. The MP3 encoder shifts loudness (about
+    -0.45 LU with LAME here) and overshoots peaks: the shift is measured on an excerpt and compensated,
+    then the written file is decoded and measured, and encoded again (at most `ENCODE_ATTEMPTS` times in
+    all) while it misses the loudness by more than `LOUDNESS_TOLERANCE` (the gain corrected) or the
+    peak limit: then the ceiling drops only around each overshoot, so the rest keeps its loudness.
     """
-    ceiling = aim.ceiling_db
-    gain_db += encoder_shift(render_at(gain_db, ceiling), sample_rate, target, bitrate)
-    for _ in range(ENCODE_ATTEMPTS):
-        encode_mp3(render_at(gain_db, ceiling), sample_rate, target, bitrate)
-        measured = measure_episode(decode_blocks(target, sample_rate), sample_rate, true_peaks=True)
+    gain_db += encoder_shift(render_at(gain_db, aim.ceiling_db, ()), sample_rate, target, bitrate)
+    dips: tuple[Dip, ...] = ()
+    reach = round(OVERSHOOT_REACH_SECONDS * sample_rate)
+    encodes = 0
+    while encodes < ENCODE_ATTEMPTS:
+        encodes += 1
+        encode_mp3(render_at(gain_db, aim.ceiling_db, dips), sample_rate, target, bitrate)
+        # near misses are noted too: the next encode's noise may carry them over
+        meter = LoudnessMeter(sample_rate, true_peaks=True, limit_db=aim.true_peak_db - PEAK_SAFETY_DB)
+        for block in decode_blocks(target, sample_rate):
+            meter.feed(block)
+        measured = meter.result()
         error = aim.lufs - measured.integrated if np.isfinite(measured.integrated) else 0.0
-        overshoot = measured.true_peak - aim.true_peak_db
-        if abs(error) <= LOUDNESS_TOLERANCE and overshoot <= 0:
+        loud_enough = abs(error) <= LOUDNESS_TOLERANCE
+        if loud_enough and measured.true_peak <= aim.true_peak_db:
             break
-        gain_db += error
-        ceiling -= max(0.0, overshoot + PEAK_SAFETY_DB)
-    return measured
+        gain_db += 0.0 if loud_enough else error
+        if measured.true_peak > aim.true_peak_db:
+            dips = merge_dips(dips, dips_around(meter.overs, reach, PEAK_SAFETY_DB))
+    return Encoded(measured, encodes)
+
+
+def merge_dips(old: tuple[Dip, ...], new: tuple[Dip, ...]) -> tuple[Dip, ...]:
+    """The dips of two passes together: where a new overshoot falls in an old dip, that dip goes deeper."""
+    merged = [replace(dip, db=dip.db + max((n.db for n in new if n.start < dip.end and n.end > dip.start),
+                                          default=0.0)) for dip in old]
+    return tuple(sorted(merged + [n for n in new if not any(n.start < d.end and n.end > d.start for d in old)],
+                        key=lambda dip: dip.start))
 
 
 def encoder_shift(blocks: Iterable[np.ndarray], sample_rate: int, scratch: Path, bitrate: str,

@@ -140,8 +140,12 @@ def clip_frames(path: Path) -> tuple[int, int]:
         return clip.getnframes(), clip.getframerate()
 
 
+RENDER_BLOCK = 1 << 16
+"""Samples per block of a rendered episode."""
+
+
 def render(timeline: Timeline, gain_db: float = 0.0, bed: BedSource | None = None,
-           block: int = 1 << 16) -> Iterator[np.ndarray]:
+           block: int = RENDER_BLOCK) -> Iterator[np.ndarray]:
     """The episode as consecutive float32 blocks of `block` samples (the last may be shorter), every
     clip and the bed scaled by `gain_db`. Only the clips sounding in the current block are in memory."""
     gain = np.float32(db_to_gain(gain_db))

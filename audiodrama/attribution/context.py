@@ -14,7 +14,8 @@ from audiodrama.attribution.characters import Mention, Roster, first_person_narr
 from audiodrama.attribution.decisions import GROUP_SPEAKER, NAMING, Decision, Found, Rule
 from audiodrama.attribution.discovery import proper_name_at
 from audiodrama.attribution.quotes import Quote
-from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, GROUP, PAIR, PREPOSITIONS, PRONOUNS, Tag
+from audiodrama.attribution.subjects import PREPOSITIONS
+from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, GROUP, PAIR, PRONOUNS, Tag
 from audiodrama.attribution.titles import title_gender
 from audiodrama.text.chapter import Chapter
 

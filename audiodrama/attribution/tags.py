@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from audiodrama.attribution.subjects import is_adverb, speaker_among, subjects
 from audiodrama.attribution.titles import ABBREVIATED_TITLES
 from audiodrama.text.chapter import word_set
 
@@ -73,23 +74,6 @@ _PARTICIPLES = word_set(
     """
 )
 """Speech verbs in -ing that make a tag before their quote ("he came in, calling out,")."""
-_OBJECT_PRONOUNS = word_set("her him them me us")
-"""Pronouns that, standing alone, are never a tag's subject ("obliged her to look up by saying")."""
-_CLAUSE_OPENERS = word_set("and but then so or yet while whilst when as till until that , ;")
-"""Words after which a name is the subject of a clause of its own ("and Jane, smiling, said")."""
-_AUXILIARIES = word_set(
-    """
-    had has have would could should might must will shall did does do was then now thus only still just
-    also again presently merely not never at last once first instantly immediately
-    """
-)
-"""Words that may stand between a tag's subject and its verb ("Ben had said", "she would only say")."""
-_SENTENCE_ADVERBS = word_set("then now thus last presently meanwhile still once soon again here there")
-"""Adverbs after which a name may be a clause's subject ("at last Miss Bartlett rose")."""
-_SUBORDINATORS = word_set("when as while whilst after before if though although since because until till once")
-"""Words that open a clause of their own ("when she ceased speaking, replied thus")."""
-_POSSESSIVES = word_set("his her their its my your our")
-"""Words after which a name is something owned, not a subject ("his Very Deep Pit")."""
 _PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
 """Verbs that put someone else's speech after their subject ("he heard a voice say")."""
 
@@ -134,17 +118,7 @@ the clause before the speaker's verb ("she thanked everyone and said")."""
 
 _TITLE_BEFORE = re.compile(rf"(?<![\w.])(?i:{'|'.join(sorted(ABBREVIATED_TITLES, key=len, reverse=True))})$")
 """A title ending just before a full stop ("Mrs" in "Mrs. Bennet")."""
-_NAME_WORDS = 3
-"""How many words before a tag's subject may still begin the same name ("Lady St Cloud")."""
-_RELATIVE_WORDS = 3
-"""How many words a relative clause may hold before its speech verb ("who then said")."""
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*|\S", re.UNICODE)
-PREPOSITIONS = word_set(
-    """
-    to at with of for on upon from towards toward by about into in over near beside behind against
-    among across past around under beneath beyond
-    """
-)
 
 
 @dataclass(frozen=True)
@@ -215,7 +189,7 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
             j += 1
         elif w0[2].lower() in _PARTICLE_VERBS:
             return None  # "put" without its "in" reports no speech
-        while j < len(toks) and _is_adverb(toks[j][2]):
+        while j < len(toks) and is_adverb(toks[j][2]):
             j += 1
         if j < len(toks):
             span = subject_at(toks[j][0], end) or subject_at(toks[_past_frame(toks, j)][0], end)
@@ -232,7 +206,7 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
     j = i
     while j < len(toks) and toks[j][0] < span[1]:
         j += 1
-    while j < len(toks) and _is_adverb(toks[j][2]):
+    while j < len(toks) and is_adverb(toks[j][2]):
         j += 1
     if j < len(toks) and _is_verb(toks[j][2]):
         verb, verb_end = _verb_with_particle(toks, j)
@@ -289,10 +263,10 @@ def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Ta
     verb_index = next((k for k in range(len(toks) - 1, -1, -1) if _is_verb(toks[k][2], _PARTICIPLES)), None)
     if verb_index is None:
         return None
-    found = _subjects(toks, verb_index, subject_at, known_at or subject_at)
+    found = subjects(toks, verb_index, subject_at, known_at or subject_at)
     if not found:
         return None
-    k, span, joins = _speaker_among(toks, verb_index, found)
+    k, span, joins = speaker_among(toks, verb_index, found)
     partner = next((s for j, s, _ in found if j == k - 2 and joins and toks[k - 1][2] == "and"), None)
     if partner is not None and partner[1] == toks[k - 2][1]:
         span = (partner[0], span[1])  # "Rabbit and Piglet, who had come up, said": a group
@@ -300,7 +274,7 @@ def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Ta
     if heard is not None and all(t[2] != "," for t in toks[heard:verb_index]):
         return None  # "he heard a voice softly say": the one who says is not the one who hears
     between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]
-    bare = all(_is_adverb(t[2]) for t in between)
+    bare = all(is_adverb(t[2]) for t in between)
     verb, verb_end = _verb_with_particle(toks, verb_index)
     phrase = (span[0], _adverbs_end(toks, verb_end)) if bare else None
     return Tag(span[0], span[1], text[span[0] : span[1]], verb, False, phrase)
@@ -310,87 +284,9 @@ def _ends_on_verb(tail: str) -> bool:
     """True when `tail` ends on a speech verb, perhaps with a particle and adverbs ("the Dodo
     suddenly called out", "the Queen said severely", "she began again")."""
     last = tail.split()[-3:]
-    while len(last) > 1 and (_is_adverb(last[-1]) or last[-1] in _PARTICLES or last[-1] == "again"):
+    while len(last) > 1 and (is_adverb(last[-1]) or last[-1] in _PARTICLES or last[-1] == "again"):
         last.pop()
     return _is_verb(last[-1], _PARTICIPLES)
-
-
-def _subjects(toks: list[tuple[int, int, str]], verb_index: int, subject_at,
-              known_at) -> list[tuple[int, tuple[int, int], bool]]:
-    """(token index, span, known) of each name, pronoun or descriptor before the verb that may be
-    its subject (`known` when `known_at` finds it too, and not a lower-case word away from the
-    verb: "in a short time the Queen ... shouting"): whole names ("Lady St Cloud"), none after a
-    preposition (unless a "who" makes it the speaker: "he turned to Ben, who said") or a
-    possessive ("his Very Deep Pit"), no object pronoun ("obliged her ... by saying")."""
-    verb_at = toks[verb_index][0]
-    found: list[tuple[int, tuple[int, int], bool]] = []
-    k = 0
-    while k < verb_index:
-        span = subject_at(toks[k][0], verb_at)
-        if not span or span[1] > verb_at or (toks[k][2].lower() in _OBJECT_PRONOUNS and span[1] == toks[k][1]):
-            k += 1
-            continue
-        known = known_at(toks[k][0], verb_at) is not None
-        inner = next((j for j in range(k + 1, verb_index) if toks[j][0] < span[1] and known_at(toks[j][0], verb_at)),
-                     None) if not known else None
-        if inner is not None:
-            k = inner  # "Then Mrs. Honeychurch": the name begins after the capitalised word
-            continue
-        before = toks[k - 1][2].lower() if k else ""
-        if before not in _POSSESSIVES and (before not in PREPOSITIONS or _right_before(toks, span, verb_index)
-                                           or _relative(toks, span[1], verb_index, limit=verb_index)):
-            found.append((k, span, known and not (toks[k][2].islower() and toks[k][1] == span[1])))
-        while k < verb_index and toks[k][0] < span[1]:
-            k += 1
-    return found
-
-
-def _speaker_among(toks: list[tuple[int, int, str]], verb_index: int,
-                   found: list[tuple[int, tuple[int, int], bool]]) -> tuple[int, tuple[int, int], bool]:
-    """Which of the candidate subjects `found` (from `_subjects`) says the line: the one right
-    before the verb ("and Elizabeth had said"), else the one a "who" hangs on ("met by Lydia, who,
-    flying to her, cried"), else the one nearest the verb, or the one before the phrase it stands
-    in ("Miss Bartlett, under the impression that she was snubbing George, added"); and whether
-    it is right before the verb or its "who" (where a name joined to it by "and" speaks with it)."""
-    last_k, last_span, _ = found[-1]
-    if _right_before(toks, last_span, verb_index):
-        return last_k, last_span, True
-    for k, span, _ in reversed(found):
-        if _relative(toks, span[1], verb_index, limit=verb_index):
-            return k, span, True
-    known = [(k, span) for k, span, is_known in found if is_known and _subject_place(toks, k, span, verb_index)]
-    known = known or [(k, span) for k, span, is_known in found if is_known]
-    if not known:
-        return last_k, last_span, False
-    k, span = known[-1]
-    rest = [t[2].lower() for t in toks[k + 1 : verb_index] if t[0] >= span[1]]
-    inserted = bool(rest) and rest[0] == "," and all(w in _AUXILIARIES or w.endswith("ly") for w in rest[1:])
-    if inserted and k > 0 and toks[k - 1][2].lower() not in _CLAUSE_OPENERS:
-        comma = next((i for i in range(k - 1, -1, -1) if toks[i][2] == ","), -1)
-        earlier = [(j, s) for j, s in known if j < comma]
-        if earlier:
-            return (*earlier[-1], False)  # "Mr. Crawford, approaching Julia, said": Julia is in the phrase
-    return k, span, False
-
-
-def _right_before(toks: list[tuple[int, int, str]], span: tuple[int, int], verb_index: int) -> bool:
-    """True when only adverbs, auxiliaries or a possessive "'s" stand between the name at `span`
-    and the verb ("Ben had said", "by Sir Thomas's saying", "Miss Tilney s saying")."""
-    return all(_is_adverb(t[2]) or t[2].lower() in _AUXILIARIES or t[2] in ("s", "'s", "’s")
-               for t in toks[:verb_index] if t[0] >= span[1])
-
-
-def _subject_place(toks: list[tuple[int, int, str]], k: int, span: tuple[int, int], verb_index: int) -> bool:
-    """True when the name at `toks[k]` stands where a subject stands: after the start of its
-    clause, a comma, a conjunction or an adverb, not after a verb ("the Rabbit noticed Alice");
-    and not as the subject of a clause closed before a finite verb ("when she ceased speaking,
-    replied")."""
-    before = toks[k - 1][2] if k else ","
-    rest = [t[2] for t in toks[k + 1 : verb_index] if t[0] >= span[1]]
-    if before.lower() in _SUBORDINATORS and rest and rest[0] != "," and "," in rest:
-        return toks[verb_index][2].endswith("ing")  # a participle hangs on the nearest clause
-    return (not before[:1].isalnum() or before[:1].isupper() or before.lower() in _CLAUSE_OPENERS
-            or before.lower() in _SENTENCE_ADVERBS or _is_adverb(before))
 
 
 def _clause_start(tail: str) -> int:
@@ -421,23 +317,10 @@ def _verb_with_particle(toks: list[tuple[int, int, str]], index: int) -> tuple[s
     return verb, end
 
 
-def _relative(toks: list[tuple[int, int, str]], end: int, verb_index: int, limit: int = _RELATIVE_WORDS) -> bool:
-    """True when a "who" opens the clause of the verb right after the name ending at `end`, within
-    `limit` words of it ("he looked at Ben, who said"): the name is the speaker even after a preposition."""
-    after = [t[2].lower() for t in toks[:verb_index] if t[0] >= end and t[2] != ","]
-    return bool(after) and ((after[0] == "who" and len(after) <= limit)
-                            or (after[0] == "whose" and len(after) <= _RELATIVE_WORDS))  # "whose voice said"
-
-
-def _is_adverb(word: str) -> bool:
-    """True for a lower-case -ly word ("weakly", "softly."), a full stop allowed."""
-    return word[0].islower() and word.rstrip(".").lower().endswith("ly")
-
-
 def _adverbs_end(toks: list[tuple[int, int, str]], end: int) -> int:
     """`end`, moved past the -ly adverbs that directly follow it."""
     k = next((k for k, t in enumerate(toks) if t[0] >= end), len(toks))
-    while k < len(toks) and _is_adverb(toks[k][2]):
+    while k < len(toks) and is_adverb(toks[k][2]):
         end = toks[k][1]
         k += 1
     return end

@@ -130,13 +130,15 @@ def produce(
     ]
     report = progress or (lambda stage, done, total: None)
     cache_dir = settings.cache_dir or default_cache_dir()
-    clips = synthesize_and_master(requests, segments, settings, cache_dir, partial(report, "Synthesising"))
     files = EpisodeFiles.of(out_dir, name)
+    built = parse_build(read_build(files.mp3))
+    # a recast starts from the clips' ceiling the episode was last built with: its unchanged clips are
+    # already mastered under it (a fresh start would find a ceiling a hair away and master them all anew)
+    ceiling = built[1] if built is not None else default_ceiling(settings.levels)
+    clips = synthesize_and_master(requests, segments, settings, cache_dir, ceiling, partial(report, "Synthesising"))
     build = fingerprint(segments, clips, voices, settings, tags)
     lines = [Line(s, c.path, v) for s, c, v in zip(segments, clips, voices, strict=True)]
-    built = parse_build(read_build(files.mp3))
     up_to_date = built is not None and built[0] == build and all(p.exists() for p in files.paths)
-    ceiling = built[1] if up_to_date else default_ceiling(settings.levels)
     timeline = place(lines, settings, cache_dir, ceiling, partial(report, "Mastering"))
     loudness, encodes = None, 0
     if not up_to_date:
@@ -144,7 +146,7 @@ def produce(
             again = partial(report, "Mastering again")
             mix = fit_ceiling(timeline, ceiling, settings.levels,
                               lambda lower: place(lines, settings, cache_dir, lower, again),
-                              lambda placed: BedTrack.for_timeline(placed, settings.ambience), report,
+                              lambda placed: BedTrack.for_timeline(placed, settings.ambience, cache_dir), report,
                               Path(scratch) / "mix.f32")
             timeline = mix.timeline
             encoding = partial(report, "Mixing and encoding")
@@ -161,13 +163,12 @@ def produce(
 
 
 def synthesize_and_master(requests: list[ClipRequest], segments: list[Segment], settings: Settings, cache_dir: Path,
-                          report: Callable[[int, int], None]) -> list[Clip]:
-    """Synthesise the clips, each new one mastered (under the ceiling a new episode starts from) by a
+                          ceiling: float, report: Callable[[int, int], None]) -> list[Clip]:
+    """Synthesise the clips, each new one mastered (under `ceiling`, where the episode starts from) by a
     thread of this process as soon as it lands, while the synthesis processes speak the rest.
 
     `place` then finds them mastered; what the threads did not finish (or failed at) it does itself.
     """
-    ceiling = default_ceiling(settings.levels)
     with ThreadPoolExecutor(settings.jobs or os.cpu_count()) as mastering:
 
         def made(clip: Clip, indices: list[int]) -> None:

@@ -129,23 +129,38 @@ def _spellings(surface: str) -> tuple[str, ...]:
 class Roster:
     """The characters of a chapter and a fast way to find their mentions."""
 
-    def __init__(self, people: Iterable[Person]) -> None:
-        """`people` in priority order: a name listed twice keeps its first gender, adds the aliases."""
+    def __init__(self, people: Iterable[Person], derived: Iterable[Person] = ()) -> None:
+        """`people` in priority order: a name listed twice keeps its first gender, adds the aliases.
+        `derived`: forms worked out from their names ("Tom" from "Tom Gradgrind"); where one of
+        `people` of known gender goes by the same name, it comes first (`called_so`)."""
         self.people: dict[str, Person] = {}
         self._by_key: dict[str, list[str]] = {}
         surfaces: set[str] = set()
-        for person in people:
-            self.people.setdefault(person.name, person)
-            for surface in (spelling for alias in (person.name, *person.aliases) for spelling in _spellings(alias)):
-                names = self._by_key.setdefault(key(surface), [])
-                if person.name not in names:
-                    names.append(person.name)
-                if key(surface):
-                    surfaces.add(surface)
+        given: dict[str, list[str]] = {}
+        self._called_so: set[tuple[str, ...]] = set()
+        """Characters sharing a name, the first of whom the cast calls by it (the others have it
+        only within a name of theirs)."""
+        for group in (people, derived):
+            for person in group:
+                self.people.setdefault(person.name, person)
+                for surface in (s for alias in (person.name, *person.aliases) for s in _spellings(alias)):
+                    names = self._by_key.setdefault(key(surface), [])
+                    if person.name not in names:
+                        names.append(person.name)
+                    if key(surface):
+                        surfaces.add(surface)
+            if group is people:
+                given = {k: list(names) for k, names in self._by_key.items()}
         for surface, names in self._by_key.items():
-            men = [n for n in names if self.people[n].gender == "male"]
-            if len(names) > 1 and len(men) == 1 and " " not in surface and surface not in _NOT_A_NAME:
-                names[:] = men  # a bare surname names the man of the family: "Bingley", not Miss Bingley
+            if len(names) < 2:
+                continue
+            if " " not in surface and surface not in _NOT_A_NAME and any(self.gender(n) == "male" for n in names):
+                # a bare surname names the men of the family: "Bingley", not Miss Bingley
+                names[:] = [n for n in names if self.gender(n) != "female" or not _surname_of(surface, self.people[n])]
+            known = [n for n in given.get(surface, ()) if n in names and self.gender(n) is not None]
+            if len(known) == 1 and not surface.startswith("the "):  # a role ("the doctor") is anyone's
+                names.sort(key=lambda n: n != known[0])
+                self._called_so.add(tuple(names))
         self._words: dict[tuple[str, int], list[str]] = {}
         """Single-word keys by their first letter and length, for `resembling`."""
         for surface in self._by_key:
@@ -173,7 +188,7 @@ class Roster:
             Person(c.name, tuple(sorted({w for s in (c.name, *c.aliases) for w in _name_parts(s)})), c.gender)
             for c in cast.characters
         ]
-        return cls(given + derived)
+        return cls(given, derived)
 
     def gender(self, name: str) -> str | None:
         """The character's gender, if known."""
@@ -183,6 +198,20 @@ class Roster:
     def lookup(self, surface: str) -> tuple[str, ...]:
         """Canonical names a surface form may refer to (empty when unknown)."""
         return tuple(self._by_key.get(key(surface), ()))
+
+    def called_so(self, names: tuple[str, ...]) -> str | None:
+        """Of the characters a name may refer to (as `lookup` gives them), the one the cast calls by
+        it when the others only have it within a name of theirs ("Tom" of "Tom Gradgrind"); else None."""
+        return names[0] if names in self._called_so else None
+
+    def titled(self, title: str) -> tuple[str, ...]:
+        """Characters whose name or an alias begins with the title `title` ("Mademoiselle" for
+        "Mademoiselle Reisz"); none when `title` is not a title."""
+        wanted = key(title)
+        if wanted not in TITLES:
+            return ()
+        return tuple(p.name for p in self.people.values()
+                     if any(key(a).split()[:1] == [wanted] and " " in key(a) for a in (p.name, *p.aliases)))
 
     def resembling(self, word: str) -> tuple[str, ...]:
         """Characters known by a one-word name spelled almost like `word` (a misprint: "Browlow" for
@@ -219,6 +248,13 @@ class Roster:
         if self._plain[0] is not text:
             self._plain = (text, _unaccented(text))
         return self._plain[1]
+
+
+def _surname_of(surface: str, person: Person) -> bool:
+    """True when the key `surface` ends one of the person's names of several words ("bennet" of
+    "Jane Bennet", "wickham" of Lydia's "Mrs. Wickham")."""
+    return any(len(words) > 1 and words[-1] == surface
+               for words in (key(name).split() for name in (person.name, *person.aliases)))
 
 
 def _one_letter_off(a: str, b: str) -> bool:

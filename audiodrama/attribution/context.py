@@ -15,7 +15,8 @@ from audiodrama.attribution.decisions import GROUP_SPEAKER, NAMING, Decision, Fo
 from audiodrama.attribution.discovery import proper_name_at
 from audiodrama.attribution.epithets import Epithets
 from audiodrama.attribution.quotes import Quote
-from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, GROUP, PREPOSITIONS, PRONOUNS, Tag
+from audiodrama.attribution.subjects import PREPOSITIONS
+from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, GROUP, PAIR, PRONOUNS, Tag
 from audiodrama.attribution.titles import title_gender
 from audiodrama.text.chapter import Chapter
 
@@ -133,9 +134,9 @@ class Context:
         j = bisect.bisect_left(self.mention_starts, end, i)
         return [m for m in self.all_mentions[i:j] if m.end <= end]
 
-    def subject_at(self, pos: int, limit: int) -> tuple[int, int] | None:
+    def subject_at(self, pos: int, limit: int, new_names: bool = True) -> tuple[int, int] | None:
         """The span of a name or alias (after an article too: "the March Hare"), descriptor or subject
-        pronoun starting at `pos`, else of a proper name the roster lacks ("said Mr. Hobbs")."""
+        pronoun starting at `pos`, else (with `new_names`) of a proper name the roster lacks ("said Mr. Hobbs")."""
         m = self.roster.match(self.text, pos, limit)
         if m:
             return m
@@ -157,13 +158,17 @@ class Context:
             return pos, end
         if word.islower() and len(self.roster.lookup(word)) == 1:
             return pos, end  # a one-word name written in lower case: "said nanny"
-        return proper_name_at(self.text, pos, limit)
+        return proper_name_at(self.text, pos, limit) if new_names else None
+
+    def known_subject_at(self, pos: int, limit: int) -> tuple[int, int] | None:
+        """`subject_at` without the proper names the roster lacks."""
+        return self.subject_at(pos, limit, new_names=False)
 
     def resolve(self, tag: Tag, avoid: str | None) -> tuple[str | None, Found]:
         """The character a tag's subject refers to, and how it was found; a pronoun or descriptor
         avoids `avoid` (who spoke the turn before) when someone else of that gender is at hand."""
         word = tag.subject.lower()
-        if GROUP.fullmatch(tag.subject) and not self.roster.lookup(tag.subject):
+        if (GROUP.fullmatch(tag.subject) or PAIR.fullmatch(tag.subject)) and not self.roster.lookup(tag.subject):
             return GROUP_SPEAKER, Found.GROUP
         if word in PRONOUNS:
             gender = PRONOUNS[word]
@@ -200,7 +205,7 @@ class Context:
         lacks) by one of its words or that word without a final s ("Master Charles Bates" =
         "Charley Bates", "Mrs. Maylies" = "Mrs. Maylie"), else by a misprint of one ("Mr. Browlow"),
         of the gender its title says."""
-        names = self.roster.lookup(subject)
+        names = self.roster.lookup(subject) or self.roster.titled(subject)  # "said Mademoiselle"
         if names or not proper_name_at(subject, 0, len(subject)):
             return names
         gender = title_gender(subject)
@@ -214,13 +219,24 @@ class Context:
         return tuple(n for n in found if gender is None or self.roster.gender(n) in (gender, None))
 
     def most_recent(self, names: tuple[str, ...]) -> str | None:
-        """Of several candidates sharing an alias, the one mentioned last."""
+        """Of several candidates sharing an alias: the one the cast calls so (`Roster.called_so`)
+        unless it was left in an earlier scene and another is named in this one; else the one
+        mentioned last, else the one mentioned most."""
         if len(names) <= 1:
             return names[0] if names else None
-        for _, name in reversed(self.recent[-RECENT:]):
-            if name in names:
-                return name
-        return names[0]
+        called = self.roster.called_so(names)
+        since = -1 if called is None else self.scene_start()
+        latest = next((n for pos, n in reversed(self.recent[-RECENT:]) if n in names and pos >= since), None)
+        if called is None:
+            return latest or max(names, key=self.mentioned.__getitem__)
+        left_behind = self.last_seen.get(called, since) < since
+        return latest if latest is not None and left_behind else called
+
+    def scene_start(self) -> int:
+        """Offset where the scene of the latest mention begins."""
+        now = self.recent[-1][0] if self.recent else 0
+        starts = self.chapter.scene_starts
+        return starts[max(0, bisect.bisect_right(starts, now) - 1)] if starts else 0
 
     def by_gender(self, gender: str, before: int, avoid: str | None) -> str | None:
         """The most recently mentioned character of `gender` (mentions before offset `before`),

@@ -5,11 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from audiodrama.attribution.tags import SPEECH_VERBS
 from audiodrama.text.chapter import Chapter, Kind
 
 _DOUBLE = re.compile(r"[\"“”«»]")
 _SINGLE = re.compile(r"['‘’]")
 _OPEN_SINGLE = re.compile(r"(?:^|(?<=[\s(\[—–-]))['‘](?=[^\W\d_]|\.\.\.|—)", re.MULTILINE)
+_DASH = re.compile(r"[ \t]*(—|―|–|--)[ \t]*(?=\S)")
+"""A dash opening a paragraph of dialogue ("—Go away", "--Go away"); group 1 is the dash."""
+_DASHED_LINES = 2
+"""How many paragraphs opened by a dash make a chapter's dialogue dashed."""
+_DASHED_TAG = re.compile(r"([,!?])[ \t]+((?:[^\W\d_][\w'’.-]*[ \t]+){0,4}?[^\W\d_][\w'’-]*)([.,;:]|$)")
+"""A speech tag inside a dashed line: a comma or mark (group 1), a few words (group 2) and the
+stop that ends them ("..., said Molly. ...")."""
 _OPENERS = "“‘«"
 _CLOSERS = "”’»"
 
@@ -42,21 +50,51 @@ def quote_style(text: str) -> str:
 
 
 def find_quotes(chapter: Chapter) -> list[Quote]:
-    """Every quotation in reading order; quotes never cross a paragraph boundary."""
+    """Every quotation in reading order; quotes never cross a paragraph boundary. In a chapter
+    that opens its lines of dialogue with a dash instead of quotation marks (`dashed_dialogue`),
+    each paragraph opened by a dash is dialogue, cut around its speech tag."""
     text = chapter.text
     single = quote_style(text) == "single"
+    dashed = dashed_dialogue(chapter)
     quotes: list[Quote] = []
     previous_unclosed = -2
     for index, para in enumerate(chapter.paragraphs):
         if para.kind != Kind.TEXT:
             continue
-        found = _scan(text, para.start, para.end, index, single)
+        dash = _DASH.match(text, para.start, para.end) if dashed else None
+        found = _dashed(text, dash.start(1), dash.end(), para.end, index) if dash else \
+            _scan(text, para.start, para.end, index, single)
         if found and previous_unclosed == index - 1 and found[0].start == para.start:
             first = found[0]
             found[0] = Quote(first.start, first.end, first.inner_start, first.inner_end, index, first.closed, True)
         previous_unclosed = index if found and not found[-1].closed else -2
         quotes.extend(found)
     return quotes
+
+
+def dashed_dialogue(chapter: Chapter) -> bool:
+    """True when the chapter writes dialogue as paragraphs opened by a dash ("—Go away, he said."),
+    as Joyce and many translations do: at least two such paragraphs, and fewer quotation marks than
+    them (a book with quotation marks uses dashes in its narration)."""
+    text = chapter.text
+    opened = sum(1 for p in chapter.paragraphs if p.kind == Kind.TEXT and _DASH.match(text, p.start, p.end))
+    return opened >= _DASHED_LINES and len(_DOUBLE.findall(text)) + len(_OPEN_SINGLE.findall(text)) < opened
+
+
+def _dashed(text: str, dash: int, inner: int, end: int, paragraph: int) -> list[Quote]:
+    """The line of a paragraph opened by a dash at `dash` (its words from `inner`): the speech
+    before its tag and the speech after it ("—I will not, said Molly. Not till you tell me.")."""
+    while end > inner and text[end - 1].isspace():
+        end -= 1
+    tag = next((m for m in _DASHED_TAG.finditer(text, inner, end)
+                if any(w.lower() in SPEECH_VERBS for w in m.group(2).split())), None)
+    if tag is None:
+        return [Quote(dash, end, inner, end, paragraph)]
+    first = Quote(dash, tag.end(1), inner, tag.end(1), paragraph)
+    rest = tag.end()
+    while rest < end and text[rest].isspace():
+        rest += 1
+    return [first, Quote(rest, end, rest, end, paragraph)] if rest < end else [first]
 
 
 def _is_mark(text: str, i: int, start: int, end: int, single: bool) -> str:

@@ -48,12 +48,12 @@ class Speakers(Context):
             after_end = quotes[k + 1].start if k + 1 < len(quotes) else para.end
             tag = tag_after(self.text, q.end, after_end, self.subject_at) if q.closed else None
             if tag is None:
-                tag = tag_before(self.text, spans[k][0], q.start, self.subject_at)
+                tag = tag_before(self.text, spans[k][0], q.start, self.subject_at, self.known_subject_at)
             if tag is None and k == 0 and not q.continues and self.introduced(index, q):
                 # "... so she merely said:" closing the narration paragraph before; a bare
                 # subject and verb only, for a long sentence's subject is too often another
                 previous = self.chapter.paragraphs[index - 1]
-                tag = tag_before(self.text, previous.start, previous.end, self.subject_at)
+                tag = tag_before(self.text, previous.start, previous.end, self.subject_at, self.known_subject_at)
                 if tag is not None and tag.phrase is None:
                     tag = None
             if tag is None:
@@ -117,11 +117,7 @@ class Speakers(Context):
                 decisions.append(Decision(name, confidence, reason, kind))
             else:
                 decisions.append(None)
-        own = next((d for d in decisions if d), None)
-        fill = default
-        if own:
-            fill = Decision(own.speaker, own.confidence - 0.1, f"same paragraph as {own.reason}", own.kind)
-        rules = tuple(d or fill for d in decisions)
+        rules = tuple(d or _beside(decisions, k) or default for k, d in enumerate(decisions))
         return Reading(tags, tuple(resolved), addressed, tuple(narration), rules)
 
     def acts_after_speaking(self, index: int) -> bool:
@@ -274,6 +270,13 @@ class Speakers(Context):
         return [ranker.calibrated(d, chosen_row(group.candidates, row, d.speaker))
                 for group in decode_exchanges(self, groups, ranker) for d, row in zip(group.decisions, group.rows,
                                                                                      strict=True)]
+
+
+def _beside(decisions: list[Decision | None], k: int) -> Decision | None:
+    """For a quote without a tag of its own, the decision of the nearest tagged quote of its
+    paragraph, before it ("Yes," said Sasuke, "I will.") else after it, as the same speaker's."""
+    own = next((d for d in (*decisions[k - 1 :: -1][:k], *decisions[k + 1 :]) if d), None)
+    return own and Decision(own.speaker, own.confidence - 0.1, f"same paragraph as {own.reason}", own.kind)
 
 
 def decide_speakers(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from audiodrama.attribution.subjects import is_adverb, speaker_among, subjects
 from audiodrama.attribution.titles import ABBREVIATED_TITLES
 from audiodrama.text.chapter import word_set
 
@@ -42,11 +43,37 @@ _SUBJECT_FIRST_PARTICLES = ("out", "up")
 """Particles taken into a tag after its verb ("she called out", "he spoke up"); not "in" or "on",
 which after a subject and verb begin a phrase of their own ("he said in a low voice")."""
 
+_TAG_WORDS = 6
+"""At most this many words make a bare tag opening the next quote ("Babs said,")."""
+_FRAME_NOUNS = word_set("voice voices reply answer response cry tones words")
+"""Nouns that frame a speaker after a speech verb ("came the voice of Syme")."""
+_MODIFIERS = 3
+"""How many modifiers may stand before a name after its verb ("said the more candid Lady Bertram")."""
+PAIR = re.compile(r"\S.*\s+and\s+\S.*", re.DOTALL)
+"""A tag's subject of two joined by "and" ("Rabbit and Piglet"): a group."""
+_POSSESSIVE_AFTER = re.compile(r"['’]s\b")
+"""A possessive right after a name."""
+_SPOKEN_NOUN = re.compile(
+    r"['’]s\s+(?:[a-z]+\s+)?(?:reply|answer|response|remark|retort|rejoinder|exclamation|question|inquiry|words)\b")
+"""A possessive naming what its owner said ("Edmund's only reply")."""
+_AND = re.compile(r"\s+and\s+")
+"""What joins two subjects of one tag ("Rabbit and Piglet said")."""
+_CLOSERS = "\"”’'»"
+"""Characters that close a quotation."""
+_QUOTE_MARKS = "\"“‘'«"
+"""Characters that open a quotation."""
 ACTING = "acting"
 """The verb of the `Tag` an action beat makes (`action_beat`)."""
 _PRONOUN_BEAT = re.compile(r"\s*(He|She)\b")
 """Narration before a quote that opens on "He" or "She"."""
 
+_PARTICIPLES = word_set(
+    """
+    calling crying exclaiming adding murmuring whispering shouting asking answering replying
+    observing remarking continuing interrupting muttering
+    """
+)
+"""Speech verbs in -ing that make a tag before their quote ("he came in, calling out,")."""
 _PERCEPTION_VERBS = word_set("heard hear hears saw see sees watched noticed listened overheard")
 """Verbs that put someone else's speech after their subject ("he heard a voice say")."""
 
@@ -91,17 +118,7 @@ the clause before the speaker's verb ("she thanked everyone and said")."""
 
 _TITLE_BEFORE = re.compile(rf"(?<![\w.])(?i:{'|'.join(sorted(ABBREVIATED_TITLES, key=len, reverse=True))})$")
 """A title ending just before a full stop ("Mrs" in "Mrs. Bennet")."""
-_NAME_WORDS = 3
-"""How many words before a tag's subject may still begin the same name ("Lady St Cloud")."""
-_RELATIVE_WORDS = 3
-"""How many words a relative clause may hold before its speech verb ("who then said")."""
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*|\S", re.UNICODE)
-PREPOSITIONS = word_set(
-    """
-    to at with of for on upon from towards toward by about into in over near beside behind against
-    among across past around under beneath beyond
-    """
-)
 
 
 @dataclass(frozen=True)
@@ -133,10 +150,10 @@ class Tag:
         return self.verb == ACTING
 
 
-def _is_verb(word: str) -> bool:
-    """True for a speech or thought verb, a full stop allowed ("replied.")."""
+def _is_verb(word: str, more: frozenset[str] = frozenset()) -> bool:
+    """True for a speech or thought verb (or one of `more`), a full stop allowed ("replied.")."""
     w = _verb(word)
-    return w in SPEECH_VERBS or w in THOUGHT_VERBS
+    return w in SPEECH_VERBS or w in THOUGHT_VERBS or w in more
 
 
 def _verb(word: str) -> str:
@@ -161,6 +178,9 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
     if i >= len(toks):
         return None
     w0 = toks[i]
+    if w0[2].lower() == "from" and i + 1 < len(toks):  # "From Sleary.", "... from the Gryphon"
+        span = subject_at(toks[i + 1][0], end)
+        return Tag(span[0], span[1], text[span[0] : span[1]], "from", True, (w0[0], span[1])) if span else None
     if (_is_verb(w0[2]) and w0[2][0].islower()) or w0[2].lower() in ("was", "came", *_PARTICLE_VERBS):
         j = i + 1
         verb = _verb(w0[2])
@@ -169,21 +189,24 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
             j += 1
         elif w0[2].lower() in _PARTICLE_VERBS:
             return None  # "put" without its "in" reports no speech
-        while j < len(toks) and _is_adverb(toks[j][2]):
+        while j < len(toks) and is_adverb(toks[j][2]):
             j += 1
         if j < len(toks):
-            span = subject_at(toks[j][0], end)
+            span = subject_at(toks[j][0], end) or subject_at(toks[_past_frame(toks, j)][0], end)
+            if span and _POSSESSIVE_AFTER.match(text, span[1]) and not _SPOKEN_NOUN.match(text, span[1]):
+                return None  # "said Dan's girl": someone of Dan's, not Dan ("was Edmund's reply" is his)
             if span:
+                span = _with_partner(text, span, end, subject_at)
                 phrase = (w0[0], _adverbs_end(toks, span[1]))
                 return Tag(span[0], span[1], text[span[0] : span[1]], verb, True, phrase)
         return None
     span = subject_at(w0[0], end)
-    if not span:
+    if not span or _opens_next(text, start, end):
         return None
     j = i
     while j < len(toks) and toks[j][0] < span[1]:
         j += 1
-    while j < len(toks) and _is_adverb(toks[j][2]):
+    while j < len(toks) and is_adverb(toks[j][2]):
         j += 1
     if j < len(toks) and _is_verb(toks[j][2]):
         verb, verb_end = _verb_with_particle(toks, j)
@@ -195,34 +218,75 @@ def tag_after(text: str, start: int, end: int, subject_at) -> Tag | None:
     return None
 
 
-def tag_before(text: str, start: int, end: int, subject_at) -> Tag | None:
-    """A tag introducing the quote that follows: "Naruto said:", "Then he turned and asked,"."""
+def _past_frame(toks: list[tuple[int, int, str]], j: int) -> int:
+    """The index of the name in a frame or behind modifiers after a speech verb ("came the muffled
+    voice of Carver", "said dour Captain Hale", "said the bewildered Colonel"), else `j`."""
+    k = j + (toks[j][2].lower() in ("the", "a", "an"))
+    for _ in range(_MODIFIERS):
+        if k + 1 < len(toks) and toks[k][2].lower() in _FRAME_NOUNS and toks[k + 1][2].lower() in ("of", "from"):
+            return k + 2
+        if k >= len(toks) or not toks[k][2].isalpha() or not toks[k][2].islower():
+            break
+        k += 1
+    return k if k < len(toks) and k > j and toks[k][2][:1].isupper() else j
+
+
+def _with_partner(text: str, span: tuple[int, int], end: int, subject_at) -> tuple[int, int]:
+    """`span`, taking in a second subject joined to it by "and" ("Pooh and Piglet"): a group."""
+    joined = _AND.match(text, span[1], end)
+    partner = subject_at(joined.end(), end) if joined else None
+    return (span[0], partner[1]) if partner else span
+
+
+def _opens_next(text: str, start: int, end: int) -> bool:
+    """True when the narration text[start:end] between a quote ended by a full stop or mark and the
+    next quote ends on a comma or colon: a tag opening the next quote ("...long?" Babs said, "Have
+    you..."), not one closing the last."""
+    gap = text[start:end].rstrip()
+    return text[start - 2 : start - 1] in (".", "!", "?") and gap[-1:] in (",", ":") and \
+        text[end : end + 1] in _QUOTE_MARKS and len(gap.split()) <= _TAG_WORDS
+
+
+def tag_before(text: str, start: int, end: int, subject_at, known_at=None) -> Tag | None:
+    """A tag introducing the quote that follows: "Naruto said:", "Then he turned and asked,"; its
+    subject is the clause's ("Miss Bartlett, under the impression that she was snubbing George,
+    added:"), the one a "who" hangs on ("met by Lydia, who, flying to her, cried"), or the name
+    right before the verb ("and Elizabeth said"). `known_at` is `subject_at` without the proper
+    names the roster lacks (a capitalised word opening a sentence is as often none: "Presently")."""
     tail = text[start:end].rstrip()
-    if not tail or (tail[-1] not in ",:—-" and not _is_verb(tail.split()[-1])):
+    if tail.endswith(".") and len(tail) > 1 and _ends_on_verb(tail[:-1]) and text[start - 1 : start] not in _CLOSERS:
+        tail = tail[:-1]  # a sentence of its own opening the narration: "Miss Bertram began again."
+    if not tail or (tail[-1] not in ",:—-" and not _ends_on_verb(tail)):
         return None
     clause_start = start + _clause_start(tail)
     toks = words(text, clause_start, end)
-    verb_index = next((k for k in range(len(toks) - 1, -1, -1) if _is_verb(toks[k][2])), None)
+    verb_index = next((k for k in range(len(toks) - 1, -1, -1) if _is_verb(toks[k][2], _PARTICIPLES)), None)
     if verb_index is None:
         return None
-    for k in range(verb_index - 1, -1, -1):
-        if toks[k][2].lower() in _PERCEPTION_VERBS:
-            return None  # "he heard a voice softly say": the one who says is not the one who hears
-        span = subject_at(toks[k][0], toks[verb_index][0])
-        if span and span[1] <= toks[verb_index][0]:
-            # the whole name, not its last word: "Mrs Bennet said", "Lady St Cloud had said"
-            for j in range(k - 1, max(-1, k - _NAME_WORDS), -1):
-                longer = subject_at(toks[j][0], toks[verb_index][0])
-                if longer and span[1] <= longer[1] <= toks[verb_index][0]:
-                    k, span = j, longer
-            if k > 0 and toks[k - 1][2].lower() in PREPOSITIONS and not _relative(toks, span[1], verb_index):
-                continue
-            between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]
-            bare = all(_is_adverb(t[2]) for t in between)
-            verb, verb_end = _verb_with_particle(toks, verb_index)
-            phrase = (span[0], _adverbs_end(toks, verb_end)) if bare else None
-            return Tag(span[0], span[1], text[span[0] : span[1]], verb, False, phrase)
-    return None
+    found = subjects(toks, verb_index, subject_at, known_at or subject_at)
+    if not found:
+        return None
+    k, span, joins = speaker_among(toks, verb_index, found)
+    partner = next((s for j, s, _ in found if j == k - 2 and joins and toks[k - 1][2] == "and"), None)
+    if partner is not None and partner[1] == toks[k - 2][1]:
+        span = (partner[0], span[1])  # "Rabbit and Piglet, who had come up, said": a group
+    heard = next((i for i in range(k, verb_index) if toks[i][2].lower() in _PERCEPTION_VERBS), None)
+    if heard is not None and all(t[2] != "," for t in toks[heard:verb_index]):
+        return None  # "he heard a voice softly say": the one who says is not the one who hears
+    between = [t for t in toks if span[1] <= t[0] < toks[verb_index][0]]
+    bare = all(is_adverb(t[2]) for t in between)
+    verb, verb_end = _verb_with_particle(toks, verb_index)
+    phrase = (span[0], _adverbs_end(toks, verb_end)) if bare else None
+    return Tag(span[0], span[1], text[span[0] : span[1]], verb, False, phrase)
+
+
+def _ends_on_verb(tail: str) -> bool:
+    """True when `tail` ends on a speech verb, perhaps with a particle and adverbs ("the Dodo
+    suddenly called out", "the Queen said severely", "she began again")."""
+    last = tail.split()[-3:]
+    while len(last) > 1 and (is_adverb(last[-1]) or last[-1] in _PARTICLES or last[-1] == "again"):
+        last.pop()
+    return _is_verb(last[-1], _PARTICIPLES)
 
 
 def _clause_start(tail: str) -> int:
@@ -253,22 +317,10 @@ def _verb_with_particle(toks: list[tuple[int, int, str]], index: int) -> tuple[s
     return verb, end
 
 
-def _relative(toks: list[tuple[int, int, str]], end: int, verb_index: int) -> bool:
-    """True when a "who" opens the clause of the verb right after the name ending at `end`
-    ("he looked at Ben, who said"): the name is the speaker even after a preposition."""
-    after = [t[2] for t in toks[:verb_index] if t[0] >= end and t[2] != ","]
-    return bool(after) and after[0].lower() == "who" and len(after) <= _RELATIVE_WORDS
-
-
-def _is_adverb(word: str) -> bool:
-    """True for a lower-case -ly word ("weakly", "softly."), a full stop allowed."""
-    return word[0].islower() and word.rstrip(".").lower().endswith("ly")
-
-
 def _adverbs_end(toks: list[tuple[int, int, str]], end: int) -> int:
     """`end`, moved past the -ly adverbs that directly follow it."""
     k = next((k for k, t in enumerate(toks) if t[0] >= end), len(toks))
-    while k < len(toks) and _is_adverb(toks[k][2]):
+    while k < len(toks) and is_adverb(toks[k][2]):
         end = toks[k][1]
         k += 1
     return end

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from audiodrama.mixing.beds import Shape, generate_bed, load_file_bed
+from audiodrama.mixing.beds import Shape, kept_bed, load_file_bed
 from audiodrama.script import Segment
 from audiodrama.text.chapter import Kind
 from audiodrama.yamlfile import bounded
@@ -125,12 +125,13 @@ def choose_bed(heading: str, text: str, rules: Sequence[BedRule] = (), default: 
     return default
 
 
-def load_bed(name: str, sample_rate: int, settings: AmbienceSettings) -> np.ndarray:
-    """The loop for bed `name`: the user's file when the settings give one, else a generated bed."""
+def load_bed(name: str, sample_rate: int, settings: AmbienceSettings, cache_dir: Path | None = None) -> np.ndarray:
+    """The loop for bed `name`: the user's file when the settings give one, else a generated bed (kept
+    in `cache_dir` when given)."""
     path = settings.file_for(name)
     if path is not None:
         return load_file_bed(path, sample_rate)
-    return generate_bed(name, sample_rate, settings.loop_seconds)
+    return kept_bed(name, sample_rate, settings.loop_seconds, cache_dir)
 
 
 # --- the bed track --------------------------------------------------------------------------------------
@@ -170,6 +171,18 @@ def _edge(first: int, length: int, start: int, span: int, shape: Shape, rising: 
     return out
 
 
+def _edge_at(positions: np.ndarray, start: np.ndarray | int, span: np.ndarray | int, shape: Shape,
+             rising: bool = True) -> np.ndarray:
+    """`_edge` at any `positions` (the edges' start and span may vary with them)."""
+    x = np.clip((positions - start + 1) / (span + 1), 0.0, 1.0)
+    return shape(x if rising else 1 - x)
+
+
+DUCK_NEIGHBOURS = 4
+"""Speech stretches whose attack or release `BedTrack.gains` looks at for each position (the one whose
+attack began last and those before it)."""
+
+
 def _looped(loop: np.ndarray, start: int, length: int) -> np.ndarray:
     """Samples `start`..`start + length` of `loop` played over and over from sample 0."""
     offset = start % len(loop)
@@ -198,9 +211,10 @@ class BedTrack:
 
     def __init__(self, scenes: Sequence[SceneBed], speech: Iterable[tuple[int, int]], frames: int,
                  sample_rate: int, settings: AmbienceSettings | None = None,
-                 loops: dict[str, np.ndarray] | None = None) -> None:
+                 loops: dict[str, np.ndarray] | None = None, cache_dir: Path | None = None) -> None:
         """`scenes` in order on a timeline of `frames` samples; `speech` the (start, end) samples
-        where anyone speaks; `loops` ready-made beds by name (others are loaded as the settings say)."""
+        where anyone speaks; `loops` ready-made beds by name (others are loaded as the settings say,
+        generated ones kept in `cache_dir`)."""
         self.settings = settings or AmbienceSettings()
         self.frames, self.sample_rate = frames, sample_rate
         ms = sample_rate / 1000
@@ -214,7 +228,7 @@ class BedTrack:
         self.loops = dict(loops or {})
         for run in self.runs:
             if run.bed not in self.loops:
-                self.loops[run.bed] = load_bed(run.bed, sample_rate, self.settings)
+                self.loops[run.bed] = load_bed(run.bed, sample_rate, self.settings, cache_dir)
         self.speech = merge_intervals(speech)
         self._speech_ends = [end for _, end in self.speech]
         self.attack, self.release = round(self.settings.attack_ms * ms), round(self.settings.release_ms * ms)
@@ -227,12 +241,13 @@ class BedTrack:
         ]
 
     @classmethod
-    def for_timeline(cls, timeline: Timeline, settings: AmbienceSettings | None = None) -> BedTrack:
+    def for_timeline(cls, timeline: Timeline, settings: AmbienceSettings | None = None,
+                     cache_dir: Path | None = None) -> BedTrack:
         """The bed track of a mixed episode: scenes and speech read off the timeline's cues, each
-        scene's bed chosen from its heading and text."""
+        scene's bed chosen from its heading and text (generated beds kept in `cache_dir`)."""
         settings = settings or AmbienceSettings()
         return cls(timeline_scenes(timeline, settings), ((c.start, c.end) for c in timeline.cues),
-                   timeline.frames, timeline.sample_rate, settings)
+                   timeline.frames, timeline.sample_rate, settings, cache_dir=cache_dir)
 
     def block(self, start: int, length: int) -> np.ndarray:
         """float32 samples of the bed from sample `start` for `length` samples."""
@@ -245,6 +260,30 @@ class BedTrack:
         if self._edges:
             out *= 10 ** ((self.settings.level_db - self.settings.duck_db * self._duck(start, length)) / 20)
         return out.astype(np.float32)
+
+    def gains(self, positions: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """(bed, gain) of each run of beds: the factor `block` gives its loop at each of `positions`
+        (fades, cross-fades and ducking)."""
+        if not self._edges:
+            return []
+        level = 10 ** ((self.settings.level_db - self.settings.duck_db * self._duck_at(positions)) / 20)
+        return [(bed, _edge_at(positions, rise, rise_span, _equal_power)
+                 * _edge_at(positions, fall, fall_span, _equal_power, rising=False) * level)
+                for bed, (rise, rise_span), (fall, fall_span) in self._edges]
+
+    def _duck_at(self, positions: np.ndarray) -> np.ndarray:
+        """`_duck` at any `positions`."""
+        depth = np.zeros(len(positions))
+        if not self.speech:
+            return depth
+        starts, ends = np.array(self.speech).T
+        last = np.searchsorted(starts - self.attack, positions, side="right") - 1
+        for back in range(DUCK_NEIGHBOURS):
+            k = np.maximum(last - back, 0)
+            shape = (_edge_at(positions, starts[k] - self.attack, self.attack, _raised_cosine)
+                     * _edge_at(positions, ends[k], self.release, _raised_cosine, rising=False))
+            np.maximum(depth, np.where(last - back >= 0, shape, 0.0), out=depth)
+        return depth
 
     def _duck(self, start: int, length: int) -> np.ndarray:
         """How ducked each sample is, 0 (not at all) to 1 (fully, during speech)."""

@@ -9,6 +9,7 @@ their tail into their head.
 from __future__ import annotations
 
 import functools
+import hashlib
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from audiodrama.errors import InputError, ToolError
+from audiodrama.files import atomic_path
 from audiodrama.mixing.audio import decode
 
 GENERATED = ("rain", "wind", "forest", "water", "fire", "room", "crowd")
@@ -240,6 +242,29 @@ def generate_bed(name: str, sample_rate: int, seconds: float = 30.0) -> np.ndarr
     samples = (_unit(RECIPES[name](loop)) * 10 ** (TRIM_DB.get(name, 0.0) / 20)).astype(np.float32)
     samples.flags.writeable = False
     return samples
+
+
+@functools.cache
+def _recipes_revision() -> str:
+    """A hash of this module's source: generated beds kept on disk are made anew when it changes."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def kept_bed(name: str, sample_rate: int, seconds: float, cache_dir: Path | None) -> np.ndarray:
+    """`generate_bed`, kept in `cache_dir/beds` (when given) so later runs load it instead of making it."""
+    if cache_dir is None:
+        return generate_bed(name, sample_rate, seconds)
+    key = hashlib.sha256(repr((name, sample_rate, seconds, _recipes_revision())).encode("utf-8")).hexdigest()
+    path = cache_dir / "beds" / f"{key}.npy"
+    try:
+        loop = np.load(path)
+    except (OSError, ValueError):
+        loop = generate_bed(name, sample_rate, seconds)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as temporary, temporary.open("wb") as out:
+            np.save(out, loop)
+    loop.flags.writeable = False
+    return loop
 
 
 # --- user files -----------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ ABSOLUTE_GATE = -70.0
 """Blocks quieter than this (LUFS) never count."""
 RELATIVE_GATE = 10.0
 """Blocks more than this many LU below the ungated mean do not count."""
+BINS_PER_STEP = 5
+"""Energy bins per gating step of 100 ms, where the step's length in samples allows (`bin_length`)."""
 OVERSAMPLING = 4
 """True peak is estimated on the signal upsampled this many times."""
 
@@ -71,9 +73,9 @@ class LoudnessMeter:
         """(sample, dB over `limit_db`) of every true peak over it."""
         self._sections, self._gain = k_weighting(sample_rate)
         self._state = np.zeros((len(self._sections), 2))
-        self._step = round(0.1 * sample_rate)  # gating blocks of 400 ms advance by 100 ms
+        self.bin = bin_length(sample_rate)
         self._pending = np.zeros(0)
-        self._step_energies: list[float] = []
+        self._bin_energies: list[float] = []
         self._peak = 0.0
 
     def feed(self, samples: np.ndarray) -> None:
@@ -94,29 +96,51 @@ class LoudnessMeter:
         weighted, self._state = scipy.signal.sosfilt(self._sections, samples.astype(np.float64), zi=self._state)
         weighted = weighted * self._gain
         pending = np.concatenate([self._pending, weighted**2])
-        steps = len(pending) // self._step
-        if steps:
-            sums = pending[: steps * self._step].reshape(steps, self._step).sum(axis=1)
-            self._step_energies.extend(sums.tolist())
-        self._pending = pending[steps * self._step:]
+        bins = len(pending) // self.bin
+        if bins:
+            self._bin_energies.extend(pending[: bins * self.bin].reshape(bins, self.bin).sum(axis=1).tolist())
+        self._pending = pending[bins * self.bin:]
+
+    def bins(self) -> np.ndarray:
+        """K-weighted energy (sum of squares) of every `bin` samples fed so far, the last bin partial
+        when the stream ended inside one."""
+        tail = [self._pending.sum()] if len(self._pending) else []
+        return np.asarray(self._bin_energies + tail)
 
     def result(self) -> Loudness:
         """Loudness of everything fed so far."""
-        energies = np.asarray(self._step_energies)
-        if len(energies) < 4:
-            energies = np.append(energies, self._pending.sum())
-            blocks = np.array([energies.sum() / max(1, len(energies) * self._step)])
-        else:
-            window = np.convolve(energies, np.ones(4), mode="valid")
-            blocks = window / (4 * self._step)
-        with np.errstate(divide="ignore"):
-            levels = -0.691 + 10 * np.log10(blocks)
-        gated = blocks[levels >= ABSOLUTE_GATE]
-        if not len(gated):
-            return Loudness(float("-inf"), _to_db(self._peak))
-        relative = -0.691 + 10 * np.log10(gated.mean()) - RELATIVE_GATE
-        kept = blocks[(levels >= ABSOLUTE_GATE) & (levels > relative)]
-        return Loudness(float(-0.691 + 10 * np.log10(kept.mean())), _to_db(self._peak))
+        complete = np.asarray(self._bin_energies)
+        return Loudness(gated_loudness(complete, self._pending.sum(), self.sample_rate), _to_db(self._peak))
+
+
+def bin_length(sample_rate: int) -> int:
+    """Samples per energy bin: a fifth of the gating step of 100 ms (the step itself where it does not
+    divide), fine enough to place a clip's energies anywhere on an episode's step grid."""
+    step = round(0.1 * sample_rate)
+    return step // BINS_PER_STEP if step % BINS_PER_STEP == 0 else step
+
+
+def gated_loudness(bins: np.ndarray, leftover: float, sample_rate: int) -> float:
+    """BS.1770 integrated loudness (LUFS, -inf for silence) from the K-weighted energies of consecutive
+    bins (`bin_length(sample_rate)` samples each) and the energy of the partial bin after them: gating
+    blocks of 400 ms advancing by 100 ms."""
+    step = round(0.1 * sample_rate)
+    per_step = step // bin_length(sample_rate)
+    whole = len(bins) // per_step * per_step
+    energies = bins[:whole].reshape(-1, per_step).sum(axis=1)
+    if len(energies) < 4:
+        energies = np.append(energies, bins[whole:].sum() + leftover)
+        blocks = np.array([energies.sum() / max(1, len(energies) * step)])
+    else:
+        blocks = np.convolve(energies, np.ones(4), mode="valid") / (4 * step)
+    with np.errstate(divide="ignore"):
+        levels = -0.691 + 10 * np.log10(blocks)
+    gated = blocks[levels >= ABSOLUTE_GATE]
+    if not len(gated):
+        return float("-inf")
+    relative = -0.691 + 10 * np.log10(gated.mean()) - RELATIVE_GATE
+    kept = blocks[(levels >= ABSOLUTE_GATE) & (levels > relative)]
+    return float(-0.691 + 10 * np.log10(kept.mean()))
 
 
 def _to_db(amplitude: float) -> float:

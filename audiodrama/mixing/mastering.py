@@ -29,9 +29,9 @@ from audiodrama.mixing.loudness import (
     dips_around,
     limit,
     limit_stream,
-    measure,
     upsampled_peaks,
 )
+from audiodrama.mixing.prediction import predict_loudness, save_energies
 from audiodrama.mixing.threads import ahead
 from audiodrama.mixing.timeline import RENDER_BLOCK, BedSource, Timeline, render
 from audiodrama.yamlfile import bounded
@@ -89,22 +89,38 @@ def default_ceiling(levels: Levels) -> float:
 def master(samples: np.ndarray, levels: Levels, sample_rate: int, thought: bool, ceiling: float) -> np.ndarray:
     """Level a clip to `speech_lufs` with its true peaks limited under `ceiling` (dBTP); thoughts
     echoed and `thought_gain_db` quieter."""
+    return master_measured(samples, levels, sample_rate, thought, ceiling)[0]
+
+
+def master_measured(samples: np.ndarray, levels: Levels, sample_rate: int, thought: bool,
+                    ceiling: float) -> tuple[np.ndarray, np.ndarray]:
+    """`master`, with the mastered clip's K-weighted energy bins (`LoudnessMeter.bins`) that its last
+    measurement left: what `mixing.prediction` adds up into the episode's loudness."""
     if thought:
         samples = echo(samples, levels, sample_rate)
     wanted = levels.speech_lufs + (levels.thought_gain_db if thought else 0.0)
     peaks = upsampled_peaks(samples)
     gain, mastered, slope = 0.0, samples, 1.0
-    loudness = measure(samples, sample_rate, true_peaks=False).integrated
+    meter = _metered(samples, sample_rate)
+    loudness = meter.result().integrated
     for _ in range(MASTERING_PASSES):  # limiting eats loudness: aim again by the slope last observed
         if not np.isfinite(loudness) or abs(wanted - loudness) < 0.05:
             break
         step = (wanted - loudness) / slope
         factor = np.float32(db_to_gain(gain + step))
         mastered = limit(samples * factor, ceiling, sample_rate, peaks=peaks * factor)
-        new_loudness = measure(mastered, sample_rate, true_peaks=False).integrated
+        meter = _metered(mastered, sample_rate)
+        new_loudness = meter.result().integrated
         slope = min(1.0, max(0.2, (new_loudness - loudness) / step)) if step else 1.0
         gain, loudness = gain + step, new_loudness
-    return mastered
+    return mastered, meter.bins()
+
+
+def _metered(samples: np.ndarray, sample_rate: int) -> LoudnessMeter:
+    """A sample-peak meter fed the whole clip."""
+    meter = LoudnessMeter(sample_rate, true_peaks=False)
+    meter.feed(samples)
+    return meter
 
 
 def master_clip(clip_path: Path, thought: bool, levels: Levels, sample_rate: int, cache_dir: Path,
@@ -113,7 +129,7 @@ def master_clip(clip_path: Path, thought: bool, levels: Levels, sample_rate: int
     target = _mastered_path(cache_dir, (clip_path.stem, thought, levels, sample_rate, round(ceiling, 2)))
     if not target.exists():
         samples = load_clip(clip_path, sample_rate).astype(np.float32) / 32768
-        write_clip(target, master(samples, levels, sample_rate, thought, round(ceiling, 2)), sample_rate)
+        write_clip(target, *master_measured(samples, levels, sample_rate, thought, round(ceiling, 2)), sample_rate)
     return target
 
 
@@ -132,7 +148,7 @@ def master_music(path: Path, levels: Levels, sample_rate: int, cache_dir: Path, 
         samples = samples.copy()
         samples[len(samples) - fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
         music = replace(levels, speech_lufs=levels.speech_lufs + MUSIC_DB)
-        write_clip(target, master(samples, music, sample_rate, False, default_ceiling(levels)), sample_rate)
+        write_clip(target, *master_measured(samples, music, sample_rate, False, default_ceiling(levels)), sample_rate)
     return target
 
 
@@ -142,9 +158,11 @@ def _mastered_path(cache_dir: Path, recipe: tuple) -> Path:
     return cache_dir / "mastered" / key[:2] / f"{key}.wav"
 
 
-def write_clip(target: Path, samples: np.ndarray, sample_rate: int) -> None:
-    """Write float samples as a 16-bit mono WAV, atomically."""
+def write_clip(target: Path, samples: np.ndarray, energies: np.ndarray, sample_rate: int) -> None:
+    """Write float samples as a 16-bit mono WAV, atomically, their K-weighted energy bins beside it first
+    (`prediction.save_energies`): a mastered clip in the cache always has them."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    save_energies(target, energies)
     with atomic_path(target) as temporary, wave.open(str(temporary), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
@@ -247,26 +265,33 @@ class Mix:
     """The episode gain that brings the mix to the target loudness."""
     ceiling: float
     """The clips' true-peak ceiling (dBTP) they were mastered under."""
-    rendered: Path
-    """The mix at 0 dB as the measuring render made it (raw float32), for `replay`."""
+    rendered: Path | None
+    """The mix at 0 dB as the measuring render made it (raw float32), for `replay`; None when its
+    loudness was predicted (`prediction.predict_loudness`), so it is rendered only for the encoder."""
 
 
 def fit_ceiling(timeline: Timeline, ceiling: float, levels: Levels, remaster: Callable[[float], Timeline],
                 bed_for: Callable[[Timeline], BedSource], report: Callable[[str, int, int], None],
                 scratch: Path) -> Mix:
-    """Measure the mix's gain and, while that gain would carry the clips' peaks over the limit (pauses
-    and beds move it off its prediction), `remaster` the clips under a ceiling lowered by the excess
-    (at most `CEILING_ROUNDS` measurements). The last measuring render is kept in `scratch`."""
+    """Find the mix's gain (predicted from the clips' and the bed's energies, else measured by a render
+    kept in `scratch`) and, while that gain would carry the clips' peaks over the limit (pauses and beds
+    move it off the clips' assumption), `remaster` the clips under a ceiling lowered by the excess (at
+    most `CEILING_ROUNDS` rounds)."""
     allowed = levels.true_peak_db - levels.limiter_margin_db
     for round_ in range(CEILING_ROUNDS):
         bed = bed_for(timeline)
-        gain = episode_gain(timeline, levels, bed, partial(report, "Measuring loudness"), scratch)
+        predicted = predict_loudness(timeline, bed)
+        if predicted is None:
+            rendered = scratch
+            gain = episode_gain(timeline, levels, bed, partial(report, "Measuring loudness"), scratch)
+        else:
+            gain, rendered = levels.target_lufs - predicted, None
         excess = ceiling + gain - allowed
         if excess <= CEILING_SLACK or round_ == CEILING_ROUNDS - 1:
             break
         ceiling -= excess
         timeline = remaster(ceiling)
-    return Mix(timeline, bed, gain, ceiling, scratch)
+    return Mix(timeline, bed, gain, ceiling, rendered)
 
 
 def loudness_target(levels: Levels) -> LoudnessTarget:

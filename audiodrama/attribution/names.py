@@ -23,7 +23,7 @@ NOT_NAMES = word_set(
     """The He She It I We You They This That Then There Here But And Or So Yes No Oh Ah Well Now
     What Who Why How When Where His Her Their My Your Our One Not All Some Mother Father God
     Sir Madam Miss Mister Mrs Mr If As At In On To For With Of By From After Before Again Still
-    Chapter Madame Mademoiselle Monsieur Mlle Mme Yet Monday Tuesday Wednesday Thursday Friday Saturday
+    Chapter Yet Monday Tuesday Wednesday Thursday Friday Saturday
     Sunday January February March April July August September October November December"""
 )
 """Capitalised words that open sentences or name no one on their own."""

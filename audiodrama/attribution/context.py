@@ -14,9 +14,9 @@ from audiodrama.attribution.characters import Mention, Roster, first_person_narr
 from audiodrama.attribution.decisions import GROUP_SPEAKER, NAMING, Decision, Found, Rule
 from audiodrama.attribution.discovery import proper_name_at
 from audiodrama.attribution.epithets import Epithets
+from audiodrama.attribution.exchanges import Around, Turn, is_vocative
 from audiodrama.attribution.quotes import Quote
-from audiodrama.attribution.subjects import PREPOSITIONS
-from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, GROUP, PAIR, PRONOUNS, Tag
+from audiodrama.attribution.tags import DESCRIPTOR, GENDERED_NOUNS, GROUP, PAIR, PRONOUNS, Tag, tag_gender
 from audiodrama.attribution.titles import title_gender
 from audiodrama.text.chapter import Chapter
 
@@ -29,31 +29,13 @@ CONVERSATION_TURNS = 4
 _AT_HAND = 1500
 """How near (characters) another character of the gender must have been named for a pronoun tag
 to pass over the one who spoke the turn before."""
-_SUBJECT_LOOKBACK = 40
-"""Characters read back from a name to tell whether it can be a sentence subject."""
 _ARTICLE = re.compile(r"(?:the|a|an)\s+", re.IGNORECASE)
 """An article before a cast alias in a tag ("said the March Hare")."""
-_TALKED_ABOUT = re.compile(r"['’]s\b|\s+[a-z]+\b(?!\s+(?:you|I|we|ye|thou)\b)")
-"""What follows a name opening a quote when the quote talks about its character, not to them: a
-possessive or a lower-case word ("Harriet's letter", "Harriet can go"), unless a question turns on
-the one addressed ("Sasuke have you seen Naruto")."""
 _TALKED_ABOUT_TURNS = 2
 """In how many turns of a run a character must be talked about to count as absent from it (one
 mention may be a call without its comma: "Whatever you say kit")."""
 _MY_WORDS = re.compile(r"\s+(?:[a-z]+\s+)?(?:reply|answer|remark|retort|rejoinder|response|comment|exclamation)\b")
 """What makes "my" the subject of a tag: the words it owns ("was my reply", "was my calm retort")."""
-
-
-@dataclass(frozen=True)
-class Turn:
-    """A paragraph with quotes, once decided."""
-
-    paragraph: int
-    """Index of the paragraph."""
-    speaker: str | None
-    """Who speaks its first quote."""
-    addressed: tuple[str, ...]
-    """Whom its quotes address by name."""
 
 
 @dataclass(frozen=True)
@@ -380,71 +362,3 @@ class Context:
             anchored = {name: (before, after) for name, (before, after) in found.items()}
             self._around = (self.position, Around(anchored, list(dict.fromkeys([*anchored, *called])), talked))
         return self._around[1]
-
-
-@dataclass(frozen=True)
-class Around:
-    """Who the run of quote paragraphs around a turn tags, calls and talks about."""
-
-    anchored: dict[str, tuple[int, int]]
-    """Each character a tag names beyond doubt: turns before and after to its nearest such tag (0: none)."""
-    participants: list[str]
-    """Characters tagged or called by name."""
-    talked: Counter[str]
-    """How many of the other turns name each character inside their quotes without calling them."""
-
-
-def runs(paragraphs: list[int]) -> list[tuple[int, int]]:
-    """For each of `paragraphs` (ascending indices), the positions (start, end) of the run of
-    consecutive paragraphs it belongs to."""
-    runs: list[tuple[int, int]] = []
-    start = 0
-    for position in range(1, len(paragraphs) + 1):
-        if position == len(paragraphs) or paragraphs[position] != paragraphs[position - 1] + 1:
-            runs.extend([(start, position)] * (position - start))
-            start = position
-    return runs
-
-
-def gaps(start: int, end: int, quotes: list[Quote]) -> list[tuple[int, int]]:
-    """The narration stretches of a paragraph: before each quote, and after the last."""
-    gaps = []
-    pos = start
-    for q in quotes:
-        gaps.append((pos, q.start))
-        pos = q.end
-    gaps.append((pos, end))
-    return gaps
-
-
-def is_subject(text: str, pos: int) -> bool:
-    """True when the name at `pos` can be a sentence subject: not after a preposition, not in
-    parentheses (an author's note)."""
-    before = text[max(0, pos - _SUBJECT_LOOKBACK) : pos]
-    if before.rfind("(") > before.rfind(")"):
-        return False
-    words = before.split()
-    return not words or words[-1].lower() not in PREPOSITIONS
-
-
-def is_vocative(text: str, mention: Mention, quote: Quote) -> bool:
-    """True when a name inside a quote addresses someone: it opens the quote, follows a call
-    ("Hey Kurama can you"), or stands between commas or before the closing punctuation
-    ("Yes, Jane.", "Sasuke I'm glad")."""
-    before = text[quote.inner_start : mention.start].rstrip()
-    after = text[mention.end : mention.end + 2]
-    if not before and _TALKED_ABOUT.match(text, mention.end):
-        return False  # "Harriet can take the coach", "Harriet's letter": the line's subject
-    called = before.lower().endswith(("dear", "oh", "hey", "my"))
-    opens = not before or before[-1] in ",.!?;—-"
-    closes = not after or after[0] in ",.!?;—-"
-    return (opens and closes) or called or mention.start == quote.inner_start
-
-
-def tag_gender(tag: Tag) -> str | None:
-    """The gender a pronoun or descriptor tag points at ("he", "his wife")."""
-    gender = PRONOUNS.get(tag.subject.lower())
-    if gender in ("male", "female"):
-        return gender
-    descriptor = DESCRIPTOR.match(tag.subject)
-    return GENDERED_NOUNS[descriptor.group(1).lower()] if descriptor else None

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from audiodrama.attribution.context import Reading, Turn
+from audiodrama.attribution.context import Reading
 from audiodrama.attribution.decisions import FROM_HISTORY, NOBODY, Decision, Rule, taking_turns
+from audiodrama.attribution.exchanges import Turn
 from audiodrama.attribution.features import history_features, ranked, weighed
 from audiodrama.attribution.quotes import Quote
 from audiodrama.attribution.ranker import FEATURES, Ranker

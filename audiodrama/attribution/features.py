@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from audiodrama.attribution.context import Reading, Turn, is_subject, is_vocative
+from audiodrama.attribution.context import Reading
 from audiodrama.attribution.decisions import Decision, Found
+from audiodrama.attribution.exchanges import Turn, is_vocative
 from audiodrama.attribution.quotes import Quote
 from audiodrama.attribution.ranker import BASE, FEATURES, GENDERED, HISTORY, Ranker
+from audiodrama.attribution.subjects import is_subject
 from audiodrama.text.chapter import Kind
 
 if TYPE_CHECKING:

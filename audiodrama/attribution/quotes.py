@@ -160,3 +160,14 @@ def _quote(text: str, start: int, end: int, paragraph: int, closed: bool) -> Quo
     if not closed:
         end = inner_end
     return Quote(start, end, inner_start, inner_end, paragraph, closed)
+
+
+def gaps(start: int, end: int, quotes: list[Quote]) -> list[tuple[int, int]]:
+    """The narration stretches of a paragraph: before each quote, and after the last."""
+    gaps = []
+    pos = start
+    for q in quotes:
+        gaps.append((pos, q.start))
+        pos = q.end
+    gaps.append((pos, end))
+    return gaps

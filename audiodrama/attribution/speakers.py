@@ -9,21 +9,14 @@ from dataclasses import replace
 import numpy as np
 
 from audiodrama.attribution.characters import Mention, Roster
-from audiodrama.attribution.context import (
-    CONVERSATION_TURNS,
-    RECENT,
-    Context,
-    Reading,
-    Turn,
-    gaps,
-    is_subject,
-    runs,
-)
+from audiodrama.attribution.context import CONVERSATION_TURNS, RECENT, Context, Reading
 from audiodrama.attribution.decisions import NOBODY, Decision, Example, Found, Rule, basis, taking_turns
 from audiodrama.attribution.decoding import Group, decode_exchanges
+from audiodrama.attribution.exchanges import Turn, runs
 from audiodrama.attribution.features import FIXED_FEATURES, candidate_features, chosen_row, ranked
-from audiodrama.attribution.quotes import Quote
+from audiodrama.attribution.quotes import Quote, gaps
 from audiodrama.attribution.ranker import Ranker
+from audiodrama.attribution.subjects import is_subject
 from audiodrama.attribution.tags import Tag, action_beat, tag_after, tag_before
 from audiodrama.text.chapter import Chapter, Kind
 

@@ -11,6 +11,8 @@ PREPOSITIONS = word_set(
     among across past around under beneath beyond
     """
 )
+_SUBJECT_LOOKBACK = 40
+"""Characters read back from a name to tell whether it can be a sentence subject."""
 _RELATIVE_WORDS = 3
 """How many words a relative clause may hold before its speech verb ("who then said")."""
 _OBJECT_PRONOUNS = word_set("her him them me us")
@@ -121,3 +123,13 @@ def relative(toks: list[tuple[int, int, str]], end: int, verb_index: int, limit:
 def is_adverb(word: str) -> bool:
     """True for a lower-case -ly word ("weakly", "softly."), a full stop allowed."""
     return word[0].islower() and word.rstrip(".").lower().endswith("ly")
+
+
+def is_subject(text: str, pos: int) -> bool:
+    """True when the name at `pos` can be a sentence subject: not after a preposition, not in
+    parentheses (an author's note)."""
+    before = text[max(0, pos - _SUBJECT_LOOKBACK) : pos]
+    if before.rfind("(") > before.rfind(")"):
+        return False
+    words = before.split()
+    return not words or words[-1].lower() not in PREPOSITIONS

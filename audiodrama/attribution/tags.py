@@ -324,3 +324,12 @@ def _adverbs_end(toks: list[tuple[int, int, str]], end: int) -> int:
         end = toks[k][1]
         k += 1
     return end
+
+
+def tag_gender(tag: Tag) -> str | None:
+    """The gender a pronoun or descriptor tag points at ("he", "his wife")."""
+    gender = PRONOUNS.get(tag.subject.lower())
+    if gender in ("male", "female"):
+        return gender
+    descriptor = DESCRIPTOR.match(tag.subject)
+    return GENDERED_NOUNS[descriptor.group(1).lower()] if descriptor else None

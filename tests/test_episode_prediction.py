@@ -10,9 +10,11 @@ import pytest
 
 from audiodrama.casting.cast import load_cast
 from audiodrama.episode import produce
+from audiodrama.mixing import prediction
 from audiodrama.mixing.ambience import AmbienceSettings, BedTrack
+from audiodrama.mixing.loudness import bin_length
 from audiodrama.mixing.mastering import measure_episode
-from audiodrama.mixing.prediction import predict_loudness
+from audiodrama.mixing.prediction import bed_energies, predict_loudness
 from audiodrama.mixing.timeline import render
 from audiodrama.settings import Settings
 from tests.conftest import CASTS
@@ -38,6 +40,19 @@ def test_predicted_loudness_is_what_the_rendered_mix_measures(tmp_path: Path, am
     assert abs(predicted - measured) <= PREDICTION_TOLERANCE
     assert episode.encodes == 1
     assert abs(episode.loudness.integrated + 16) <= 0.5 and episode.loudness.true_peak <= -1.0
+
+
+def test_the_bed_is_worked_out_in_chunks_that_do_not_change_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long episodes take the bed's energy a chunk of bins at a time (bounded memory): the chunk
+    boundaries, fades and ducking across them included, must not change a bin."""
+    settings = Settings(cache_dir=tmp_path / "cache")
+    episode = produce(SHORT, load_cast(CASTS / "seeds.yaml"), tmp_path / "out", settings)
+    bed = BedTrack.for_timeline(episode.timeline, settings.ambience, settings.cache_dir)
+    count = -(-episode.timeline.frames // bin_length(episode.timeline.sample_rate))
+    whole = bed_energies(bed, count)
+    monkeypatch.setattr(prediction, "CHUNK_BINS", 7)
+    assert count > 20 * 7 and whole.min() > 0
+    assert bed_energies(bed, count) == pytest.approx(whole, rel=1e-12)
 
 
 def test_a_bed_louder_than_the_prediction_trusts_is_measured_instead(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -261,15 +261,16 @@ class BedTrack:
             out *= 10 ** ((self.settings.level_db - self.settings.duck_db * self._duck(start, length)) / 20)
         return out.astype(np.float32)
 
-    def gains(self, positions: np.ndarray) -> list[tuple[str, np.ndarray]]:
-        """(bed, gain) of each run of beds: the factor `block` gives its loop at each of `positions`
-        (fades, cross-fades and ducking)."""
-        if not self._edges:
-            return []
+    def gains(self, positions: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
+        """(bed, gain) of each run of beds that sounds somewhere in `positions` (ascending): the factor
+        `block` gives its loop at each of them (fades, cross-fades and ducking)."""
+        if not self._edges or not len(positions):
+            return
         level = 10 ** ((self.settings.level_db - self.settings.duck_db * self._duck_at(positions)) / 20)
-        return [(bed, _edge_at(positions, rise, rise_span, _equal_power)
-                 * _edge_at(positions, fall, fall_span, _equal_power, rising=False) * level)
-                for bed, (rise, rise_span), (fall, fall_span) in self._edges]
+        for bed, (rise, rise_span), (fall, fall_span) in self._edges:
+            if rise <= positions[-1] and fall + fall_span >= positions[0]:
+                yield bed, (_edge_at(positions, rise, rise_span, _equal_power)
+                            * _edge_at(positions, fall, fall_span, _equal_power, rising=False) * level)
 
     def _duck_at(self, positions: np.ndarray) -> np.ndarray:
         """`_duck` at any `positions`."""

@@ -31,6 +31,8 @@ BED_TRUSTED_LU = 0.5
 """Largest change (LU) the bed may make to the predicted loudness for the prediction to be used."""
 GAIN_SAMPLES = 8
 """Points per bin at which the bed's gain is sampled."""
+CHUNK_BINS = 4096
+"""Bins whose bed energy is worked out at once (about 80 s of audio): bounds the memory it takes."""
 
 
 def energy_path(clip: Path) -> Path:
@@ -95,18 +97,20 @@ def _looped_energy(power: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
 
 def bed_energies(bed: BedTrack, count: int) -> np.ndarray:
     """The bed's energy in each of the episode's `count` bins: per bed, its loop's energy there times
-    its mean squared gain over the bin."""
+    its mean squared gain over the bin. Worked through `CHUNK_BINS` bins at a time, so memory stays
+    the same however long the episode."""
     size = bin_length(bed.sample_rate)
-    starts = np.arange(count) * size
-    ends = np.minimum(starts + size, bed.frames)
-    points = (starts[:, None] + (np.arange(GAIN_SAMPLES) + 0.5) * size / GAIN_SAMPLES).ravel()
     total = np.zeros(count)
     powers: dict[str, np.ndarray] = {}
-    for name, gain in bed.gains(points):
-        if name not in powers:
-            powers[name] = loop_power(bed.loops[name], bed.sample_rate)
-        squared = (gain**2).reshape(count, GAIN_SAMPLES).mean(axis=1)
-        total += squared * _looped_energy(powers[name], starts, ends)
+    for first in range(0, count, CHUNK_BINS):
+        starts = np.arange(first, min(first + CHUNK_BINS, count)) * size
+        ends = np.minimum(starts + size, bed.frames)
+        points = (starts[:, None] + (np.arange(GAIN_SAMPLES) + 0.5) * size / GAIN_SAMPLES).ravel()
+        for name, gain in bed.gains(points):
+            if name not in powers:
+                powers[name] = loop_power(bed.loops[name], bed.sample_rate)
+            squared = (gain**2).reshape(len(starts), GAIN_SAMPLES).mean(axis=1)
+            total[first : first + len(starts)] += squared * _looped_energy(powers[name], starts, ends)
     return total
 
 

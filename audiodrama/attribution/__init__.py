@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from audiodrama.attribution.characters import CastList, Roster
+from audiodrama.attribution.decisions import GROUP_SPEAKER
 from audiodrama.attribution.discovery import DiscoveredCharacter, discover_characters
 from audiodrama.attribution.quotes import Quote, find_quotes
 from audiodrama.attribution.ranker import shipped_ranker
@@ -51,7 +52,7 @@ def attribute(chapter: Chapter, cast: CastList | None = None) -> Script:
     script = Script(tuple(segments), chapter.source, chapter.title, chapter.format)
     if cast is None or not cast.characters:  # the roster is what the chapter names
         return replace(script, genders=tuple((p.name, p.gender) for p in roster.people.values()))
-    named = {character.name for character in cast.characters}
+    named = {character.name for character in cast.characters} | {GROUP_SPEAKER}  # a group has no gender
     if all(speaker in named for speaker in script.speakers):
         return script
     return replace(script, genders=tuple((c.name, c.gender) for c in discover_characters(chapter, quotes)))

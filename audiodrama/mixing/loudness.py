@@ -147,11 +147,16 @@ def _to_db(amplitude: float) -> float:
     return float(20 * np.log10(amplitude)) if amplitude > 0 else float("-inf")
 
 
-def measure(samples: np.ndarray, sample_rate: int, true_peaks: bool = True) -> Loudness:
-    """Loudness of a whole signal held in memory (a clip)."""
+def metered(samples: np.ndarray, sample_rate: int, true_peaks: bool = True) -> LoudnessMeter:
+    """A meter fed a whole signal held in memory (a clip): its `result`, and its `bins` for prediction."""
     meter = LoudnessMeter(sample_rate, true_peaks)
     meter.feed(samples)
-    return meter.result()
+    return meter
+
+
+def measure(samples: np.ndarray, sample_rate: int, true_peaks: bool = True) -> Loudness:
+    """Loudness of a whole signal held in memory (a clip)."""
+    return metered(samples, sample_rate, true_peaks).result()
 
 
 @functools.cache

@@ -29,6 +29,7 @@ from audiodrama.mixing.loudness import (
     dips_around,
     limit,
     limit_stream,
+    metered,
     upsampled_peaks,
 )
 from audiodrama.mixing.prediction import predict_loudness, save_energies
@@ -101,7 +102,7 @@ def master_measured(samples: np.ndarray, levels: Levels, sample_rate: int, thoug
     wanted = levels.speech_lufs + (levels.thought_gain_db if thought else 0.0)
     peaks = upsampled_peaks(samples)
     gain, mastered, slope = 0.0, samples, 1.0
-    meter = _metered(samples, sample_rate)
+    meter = metered(samples, sample_rate, true_peaks=False)
     loudness = meter.result().integrated
     for _ in range(MASTERING_PASSES):  # limiting eats loudness: aim again by the slope last observed
         if not np.isfinite(loudness) or abs(wanted - loudness) < 0.05:
@@ -109,18 +110,11 @@ def master_measured(samples: np.ndarray, levels: Levels, sample_rate: int, thoug
         step = (wanted - loudness) / slope
         factor = np.float32(db_to_gain(gain + step))
         mastered = limit(samples * factor, ceiling, sample_rate, peaks=peaks * factor)
-        meter = _metered(mastered, sample_rate)
+        meter = metered(mastered, sample_rate, true_peaks=False)
         new_loudness = meter.result().integrated
         slope = min(1.0, max(0.2, (new_loudness - loudness) / step)) if step else 1.0
         gain, loudness = gain + step, new_loudness
     return mastered, meter.bins()
-
-
-def _metered(samples: np.ndarray, sample_rate: int) -> LoudnessMeter:
-    """A sample-peak meter fed the whole clip."""
-    meter = LoudnessMeter(sample_rate, true_peaks=False)
-    meter.feed(samples)
-    return meter
 
 
 def master_clip(clip_path: Path, thought: bool, levels: Levels, sample_rate: int, cache_dir: Path,

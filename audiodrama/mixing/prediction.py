@@ -22,7 +22,7 @@ import scipy  # scipy.signal loads when first used (see mixing.loudness)
 from audiodrama.files import atomic_path
 from audiodrama.mixing.ambience import BedTrack
 from audiodrama.mixing.audio import load_clip
-from audiodrama.mixing.loudness import LoudnessMeter, bin_length, gated_loudness, k_weighting
+from audiodrama.mixing.loudness import bin_length, gated_loudness, k_weighting, metered
 from audiodrama.mixing.timeline import Timeline
 
 ENERGY_SUFFIX = ".energy.npy"
@@ -52,10 +52,10 @@ def clip_energies(clip: Path, sample_rate: int) -> np.ndarray:
     try:
         return np.load(energy_path(clip))
     except (OSError, ValueError):
-        meter = LoudnessMeter(sample_rate, true_peaks=False)
-        meter.feed(load_clip(clip, sample_rate).astype(np.float32) / 32768)
-        save_energies(clip, meter.bins())
-        return meter.bins()
+        samples = load_clip(clip, sample_rate).astype(np.float32) / 32768
+        energies = metered(samples, sample_rate, true_peaks=False).bins()
+        save_energies(clip, energies)
+        return energies
 
 
 def speech_energies(timeline: Timeline, count: int) -> np.ndarray | None:

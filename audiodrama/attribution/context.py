@@ -305,20 +305,17 @@ class Context:
 
     def vocatives(self, quotes: list[Quote]) -> tuple[str, ...]:
         """Characters the quotes address by name ("Sakura, stop!", "..., my dear Jane?")."""
-        return self.named_in(quotes, called=True)
+        return self.named_in(quotes)[0]
 
-    def talked_about(self, quotes: list[Quote]) -> tuple[str, ...]:
-        """Characters the quotes name without addressing them ("Harriet never writes")."""
-        return self.named_in(quotes, called=False)
-
-    def named_in(self, quotes: list[Quote], called: bool) -> tuple[str, ...]:
-        """Characters named inside the quotes: those addressed (`called`), else the others."""
-        found = []
+    def named_in(self, quotes: list[Quote]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Characters named inside the quotes: those addressed (vocatives), and those only talked
+        about ("Harriet never writes"), each in order of first naming."""
+        called: dict[str, None] = {}
+        talked: dict[str, None] = {}
         for q in quotes:
             for m in self.mentions(q.inner_start, q.inner_end):
-                if is_vocative(self.text, m, q) == called:
-                    found.append(self.most_recent(m.names))
-        return tuple(dict.fromkeys(found))
+                (called if is_vocative(self.text, m, q) else talked)[self.most_recent(m.names)] = None
+        return tuple(called), tuple(talked)
 
     def anchored(self) -> dict[str, tuple[int, int]]:
         """For each character a tag names in the current run of consecutive quote paragraphs: how

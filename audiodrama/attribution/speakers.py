@@ -238,8 +238,9 @@ class Speakers(Context):
         self.quoted = {q.paragraph for q in quotes}
         tags = [self.tags(index, quotes[k:end]) for index, k, end in spans]
         self.anchors = [(index, self.certain(t)) for (index, _, _), t in zip(spans, tags, strict=True)]
-        self.calls = [self.vocatives(quotes[k:end]) for _, k, end in spans]
-        self.talk = [self.talked_about(quotes[k:end]) for _, k, end in spans]
+        named = [self.named_in(quotes[k:end]) for _, k, end in spans]
+        self.calls = [called for called, _ in named]
+        self.talk = [talked for _, talked in named]
         self.runs = runs([index for index, _, _ in spans])
         groups: list[Group] = []
         previous_index = -1
